@@ -1,0 +1,38 @@
+"""Common behaviour of importance scorers: run on a (possibly downsampled) copy of the image."""
+from typing import Optional
+
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor
+
+
+class BaseScorer(BaseModule):
+    """An importance network: images (B, 3, H, W) → logits (B, 1, h, w) on a coarse grid.
+
+    The tokenizer turns the logits into positive importance (standardize, sigmoid, floor) and
+    resizes them to its partition grid, so a scorer may work at any resolution.
+
+    Args:
+        input_scale: the scorer sees the image resized by this factor (bilinear). Scoring is a
+            coarse decision; a downsampled copy costs a fraction of the full-size pass (the
+            official MobileNetV3 trunk on the full 2× image costs as much as DeiT-S itself).
+        init_cfg: mmengine initialization config.
+    """
+
+    def __init__(self, input_scale: float = 1.0, init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if not 0 < input_scale <= 4:
+            raise ValueError(f'input_scale must be in (0, 4], got {input_scale}')
+        self.input_scale = float(input_scale)
+
+    def forward(self, images: Tensor) -> Tensor:
+        """(B, 3, H, W) → (B, 1, h, w) raw importance logits."""
+        if self.input_scale != 1.0:
+            h, w = images.shape[-2:]
+            size = (max(round(h * self.input_scale), 1), max(round(w * self.input_scale), 1))
+            images = F.interpolate(images, size=size, mode='bilinear', align_corners=False,
+                                   antialias=self.input_scale < 1)
+        return self.score(images)
+
+    def score(self, images: Tensor) -> Tensor:
+        raise NotImplementedError

@@ -1,0 +1,168 @@
+"""DARTTokenizer: content-adaptive region tokens (DART, arXiv 2506.10390)."""
+import math
+from functools import lru_cache
+from typing import Literal, Optional
+
+import torch
+from mmengine.registry import MODELS
+from torch import Tensor
+
+from dart_dense.ops.region_resample import SampleMode
+from .base_tokenizer import BaseTokenizer, TokenizerOutput
+from .importance import Standardize, ValidHW, check_valid_hw, importance_from_logits
+from .partition import quantile_partition
+
+
+@lru_cache(maxsize=1)
+def mmcv_roi_align_available() -> bool:
+    """Whether mmcv was built with its compiled ops (the resampling fast path)."""
+    try:
+        from mmcv.ops import roi_align  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+@MODELS.register_module()
+class DARTTokenizer(BaseTokenizer):
+    """Score the image, cut it into N regions of equal importance, embed each as a p×p patch.
+
+    Args:
+        in_channels: image channels.
+        embed_dims: C, token width.
+        patch_size: p; every region is resampled to p×p and embedded by a p×p conv.
+        num_tokens: token budget N. Give this or ``token_ratio``.
+        token_ratio: budget as a fraction of the fixed grid's ceil(H/p)·ceil(W/p) tokens
+            (adapts to the input size, e.g. for detection). Default 1.0 when neither is given.
+        num_rows: R; default round(sqrt(N·H/W)) (square tokens on average).
+        scorer: config of the importance network (see ``dart_dense.models.scorers``).
+        grid_size: fixed (h, w) partition grid (the official models use (14, 14)).
+        grid_stride: otherwise the partition grid has one cell per ``grid_stride`` pixels
+            (default ``patch_size``).
+        score_floor: importance floor after the sigmoid (official 0.1); the padded area of a
+            batch gets exactly this.
+        standardize: ``'image'`` (default; tokens independent of batch mates) or ``'batch'``.
+        sample_mode: ``'center'`` (default) or ``'corner'`` (official) sample placement.
+        antialias: samples per output pixel and axis (>1 for regions much larger than p×p).
+        fast_path: resample with ``mmcv.ops.roi_align`` when no gradient must reach the
+            geometry (inference, or a scorer without trainable parameters).
+        official: reproduce the official numerics (``standardize='batch'``,
+            ``sample_mode='corner'``); overrides those two arguments.
+        norm_cfg: optional norm after the projection.
+        init_cfg: mmengine initialization config.
+    """
+
+    def __init__(self, in_channels: int = 3, embed_dims: int = 768, patch_size: int = 16,
+                 num_tokens: Optional[int] = None, token_ratio: Optional[float] = None,
+                 num_rows: Optional[int] = None,
+                 scorer: dict = dict(type='ConvScorer'),
+                 grid_size: Optional[tuple[int, int]] = None,
+                 grid_stride: Optional[int] = None, score_floor: float = 0.1,
+                 standardize: Standardize = 'image', sample_mode: SampleMode = 'center',
+                 antialias: int = 1, fast_path: bool = True, official: bool = False,
+                 norm_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None):
+        super().__init__(in_channels, embed_dims, patch_size, norm_cfg, init_cfg)
+        if num_tokens is not None and token_ratio is not None:
+            raise ValueError('give num_tokens or token_ratio, not both')
+        if num_tokens is not None:
+            self._check_count('num_tokens', num_tokens)
+        if token_ratio is not None and not 0 < token_ratio <= 1:
+            raise ValueError(f'token_ratio must be in (0, 1], got {token_ratio}')
+        if num_rows is not None:
+            self._check_count('num_rows', num_rows)
+        if grid_size is not None and (len(grid_size) != 2 or min(grid_size) < 1):
+            raise ValueError(f'grid_size must be (h, w) with h, w >= 1, got {grid_size}')
+        if grid_stride is not None and grid_stride < 1:
+            raise ValueError(f'grid_stride must be >= 1, got {grid_stride}')
+        if score_floor <= 0:
+            raise ValueError(f'score_floor must be > 0, got {score_floor}')
+        if official:
+            standardize, sample_mode = 'batch', 'corner'
+        if standardize not in ('image', 'batch'):
+            raise ValueError(f"standardize must be 'image' or 'batch', got {standardize!r}")
+        if sample_mode not in ('center', 'corner'):
+            raise ValueError(f"sample_mode must be 'center' or 'corner', got {sample_mode!r}")
+        if not isinstance(antialias, int) or antialias < 1:
+            raise ValueError(f'antialias must be an int >= 1, got {antialias!r}')
+        self.num_tokens = num_tokens
+        self.token_ratio = 1.0 if num_tokens is None and token_ratio is None else token_ratio
+        self.num_rows = num_rows
+        self.scorer = MODELS.build(scorer)
+        self.grid_size = tuple(grid_size) if grid_size is not None else None
+        self.grid_stride = grid_stride or patch_size
+        self.score_floor = score_floor
+        self.standardize = standardize
+        self.sample_mode = sample_mode
+        self.antialias = antialias
+        self.fast_path = fast_path
+        self.official = official
+
+    @staticmethod
+    def _check_count(name: str, value: object) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f'{name} must be a positive int, got {value!r}')
+
+    def capacity(self, image_hw: tuple[int, int]) -> int:
+        """Most tokens an image can hold: one per p×p patch of the fixed grid."""
+        rows, cols = self.grid_shape(image_hw)
+        return rows * cols
+
+    def num_tokens_for(self, image_hw: tuple[int, int],
+                       num_tokens: Optional[int] = None) -> int:
+        capacity = self.capacity(image_hw)
+        if num_tokens is not None:
+            self._check_count('num_tokens', num_tokens)
+        elif self.num_tokens is not None:
+            num_tokens = self.num_tokens
+        else:
+            num_tokens = max(1, round(self.token_ratio * capacity))
+        if num_tokens > capacity:
+            raise ValueError(
+                f'num_tokens={num_tokens} is more than a {image_hw[0]}x{image_hw[1]} image can '
+                f'hold with patch_size={self.patch_size} (at most {capacity})')
+        if self.num_rows is not None and self.num_rows > num_tokens:
+            raise ValueError(f'num_rows={self.num_rows} exceeds num_tokens={num_tokens}')
+        return num_tokens
+
+    def partition_grid(self, image_hw: tuple[int, int]) -> tuple[int, int]:
+        """(h, w) of the importance grid the partition works on."""
+        if self.grid_size is not None:
+            return self.grid_size
+        return (math.ceil(image_hw[0] / self.grid_stride),
+                math.ceil(image_hw[1] / self.grid_stride))
+
+    def forward(self, images: Tensor, pos_embed: Optional[Tensor] = None,
+                valid_hw: Optional[ValidHW] = None,
+                num_tokens: Optional[int] = None) -> TokenizerOutput:
+        """Tokenize images into N content-adaptive regions.
+
+        Args:
+            images: (B, C, H, W) normalized images, any H, W >= patch_size.
+            pos_embed: optional (1 or B, C, h, w) positional table covering the image; it is
+                re-binned onto the tokens exactly like the importance.
+            valid_hw: optional (B, 2) unpadded (h, w) per image of a padded batch; the
+                padded area gets the floor importance, so no budget is spent there.
+            num_tokens: override the budget for this call (no rebuild needed).
+
+        Returns:
+            :class:`TokenizerOutput` with tokens (B, N, C), pos (B, N, C) or None, the
+            layout and the importance map (B, h, w).
+        """
+        h, w = self.check_images(images)
+        n = self.num_tokens_for((h, w), num_tokens)
+        valid = check_valid_hw(valid_hw, images.shape[0], (h, w), images.device)
+        self.check_pos_embed(pos_embed, self.embed_dims)
+
+        logits = self.scorer(images).float()
+        scores = importance_from_logits(logits, self.partition_grid((h, w)), (h, w), valid,
+                                        self.standardize, self.score_floor)
+        layout = quantile_partition(scores, (h, w), n, self.num_rows,
+                                    eps=1e-8 if self.official else 0.0)
+
+        needs_geometry_grad = torch.is_grad_enabled() and layout.requires_grad()
+        use_mmcv = self.fast_path and not needs_geometry_grad and mmcv_roi_align_available()
+        patches = layout.resample(images, self.patch_size, self.antialias, self.sample_mode,
+                                  backend='mmcv' if use_mmcv else 'torch')
+        tokens = self.embed_patches(patches)
+        pos = layout.rebin(pos_embed).to(tokens.dtype) if pos_embed is not None else None
+        return TokenizerOutput(tokens=tokens, pos=pos, layout=layout, scores=scores)

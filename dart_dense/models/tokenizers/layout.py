@@ -1,0 +1,176 @@
+"""TokenLayout: the geometry contract between partition, resampling, re-binning and rendering.
+
+An image of H×W pixels is cut into R horizontal row bands; the bands, laid side by side, form
+one strip of R·W pixels; the N tokens are consecutive intervals of that strip. A token may
+cross the end of a band (it then covers the end of one band and the start of the next), so a
+token's region is a union of up to a few rectangles.
+"""
+import math
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from dart_dense.ops.region_resample import SampleMode, resample_regions
+from dart_dense.ops.render import render_tokens
+from dart_dense.ops.strip import interval_means, overlap_1d
+
+
+def rebin_rows(cells: Tensor, row_edges: Tensor, image_h: int) -> Tensor:
+    """Overlap-weighted mean of grid rows onto row bands.
+
+    Args:
+        cells: (B or 1, C, h, w) a per-cell field on a grid covering the image height.
+        row_edges: (B, R+1) band boundaries in pixels.
+        image_h: H in pixels (the grid's h rows are H/h pixels tall).
+
+    Returns:
+        (B, C, R, w); weights are normalized per band (clamped overlaps, +1e-12).
+    """
+    h = cells.shape[2]
+    cell_y = torch.arange(h + 1, device=cells.device, dtype=row_edges.dtype) * (image_h / h)
+    weights = overlap_1d(row_edges[:, :-1, None], row_edges[:, 1:, None],
+                         cell_y[:-1], cell_y[1:])  # (B, R, h)
+    weights = weights / (weights.sum(-1, keepdim=True) + 1e-12)
+    cells = cells.to(row_edges.dtype).expand(row_edges.shape[0], -1, -1, -1)
+    return torch.einsum('brh,bchw->bcrw', weights, cells)
+
+
+class TokenLayout:
+    """Per-image partition of an H×W image into R row bands and N strip intervals.
+
+    Args:
+        row_edges: (B, R+1) band boundaries in pixels, increasing from 0 to H.
+        token_edges: (B, N+1) token boundaries in strip pixels, increasing from 0 to R·W
+            (band r occupies strip pixels ``[r·W, (r+1)·W)``).
+        image_hw: (H, W) size of the tiled image in pixels.
+    """
+
+    def __init__(self, row_edges: Tensor, token_edges: Tensor, image_hw: tuple[int, int]):
+        if row_edges.dim() != 2 or token_edges.dim() != 2:
+            raise ValueError('row_edges and token_edges must be (B, R+1) and (B, N+1), got '
+                             f'{tuple(row_edges.shape)} and {tuple(token_edges.shape)}')
+        if row_edges.shape[0] != token_edges.shape[0]:
+            raise ValueError('row_edges and token_edges disagree on the batch size')
+        self.row_edges = row_edges
+        self.token_edges = token_edges
+        self.image_hw = (int(image_hw[0]), int(image_hw[1]))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def grid(cls, batch_size: int, image_hw: tuple[int, int], patch_size: int,
+             device: torch.device | str | None = None,
+             dtype: torch.dtype = torch.float32) -> 'TokenLayout':
+        """The fixed p×p patch grid as a layout (the last band/column may be narrower)."""
+        h, w = image_hw
+        rows, cols = math.ceil(h / patch_size), math.ceil(w / patch_size)
+        ys = torch.arange(rows + 1, device=device, dtype=dtype).mul(patch_size).clamp_max(h)
+        xs = torch.arange(cols + 1, device=device, dtype=dtype).mul(patch_size).clamp_max(w)
+        # token boundaries: every column edge of every band, without repeating band ends
+        band = torch.arange(rows, device=device, dtype=dtype)[:, None] * w
+        tok = torch.cat([(band + xs[None, :-1]).reshape(-1), xs.new_tensor([rows * w])])
+        return cls(ys.expand(batch_size, -1), tok.expand(batch_size, -1), image_hw)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def batch_size(self) -> int:
+        return self.row_edges.shape[0]
+
+    @property
+    def num_rows(self) -> int:
+        return self.row_edges.shape[1] - 1
+
+    @property
+    def num_tokens(self) -> int:
+        return self.token_edges.shape[1] - 1
+
+    def detach(self) -> 'TokenLayout':
+        return TokenLayout(self.row_edges.detach(), self.token_edges.detach(), self.image_hw)
+
+    def requires_grad(self) -> bool:
+        return self.row_edges.requires_grad or self.token_edges.requires_grad
+
+    def _band_overlaps(self) -> Tensor:
+        """(B, N, R): strip length of each token inside each band."""
+        w = self.image_hw[1]
+        band = torch.arange(self.num_rows, device=self.token_edges.device,
+                            dtype=self.token_edges.dtype) * w
+        a, b = self.token_edges[:, :-1, None], self.token_edges[:, 1:, None]
+        return overlap_1d(a, b, band, band + w)
+
+    # ------------------------------------------------------------------ geometry
+    def token_areas(self) -> Tensor:
+        """(B, N) area of every token region in pixels; sums to H·W per image."""
+        heights = self.row_edges[:, 1:] - self.row_edges[:, :-1]  # (B, R)
+        return torch.einsum('bnr,br->bn', self._band_overlaps(), heights)
+
+    def token_boxes(self) -> tuple[Tensor, Tensor]:
+        """Rectangles making up each token's region, in image pixels.
+
+        Returns:
+            boxes: (B, N, K, 4) ``x1, y1, x2, y2``; K is the largest number of bands a token
+                spans in the batch (1 for a grid, usually 2 for DART).
+            valid: (B, N, K) which of the K boxes exist.
+        """
+        w = self.image_hw[1]
+        a, b = self.token_edges[:, :-1], self.token_edges[:, 1:]
+        first = torch.div(a, w, rounding_mode='floor').long().clamp(0, self.num_rows - 1)
+        last = torch.div(b, w, rounding_mode='floor').long()
+        last = torch.where(b == last * w, last - 1, last).clamp(0, self.num_rows - 1)
+        span = int((last - first).max().item()) + 1 if a.numel() else 1
+        k = torch.arange(span, device=a.device)
+        band = first[..., None] + k  # (B, N, K)
+        valid = band <= last[..., None]
+        band = band.clamp_max(self.num_rows - 1)
+        offset = (band * w).to(a.dtype)
+        x1 = torch.maximum(a[..., None], offset) - offset
+        x2 = torch.minimum(b[..., None], offset + w) - offset
+        y1 = torch.gather(self.row_edges, 1, band.flatten(1)).view_as(x1)
+        y2 = torch.gather(self.row_edges, 1, band.flatten(1) + 1).view_as(x1)
+        boxes = torch.stack([x1, y1, x2, y2], dim=-1) * valid[..., None]
+        return boxes, valid
+
+    # ------------------------------------------------------------------ cells → tokens
+    def rebin_rows(self, cells: Tensor) -> Tensor:
+        """(B or 1, C, h, w) per-cell field → (B, C, R, w) band means (see :func:`rebin_rows`)."""
+        return rebin_rows(cells, self.row_edges, self.image_hw[0])
+
+    def rebin(self, cells: Tensor) -> Tensor:
+        """Re-bin a per-cell field onto the tokens (rows by overlap, then strip intervals).
+
+        Used for the importance pdf and the positional table. As in DART, a token's value is
+        the strip-length-weighted mean of the band cells its interval covers.
+
+        Args:
+            cells: (B or 1, C, h, w) a per-cell field on a grid covering the image.
+
+        Returns:
+            (B, N, C).
+        """
+        w_cells = cells.shape[3]
+        bands = self.rebin_rows(cells)  # (B, C, R, w)
+        b, c = bands.shape[:2]
+        seg = bands.permute(0, 2, 3, 1).reshape(b, -1, c)  # (B, R·w, C) along the strip
+        dtype = self.token_edges.dtype
+        seg_edges = torch.arange(seg.shape[1] + 1, device=seg.device, dtype=dtype)
+        seg_edges = (seg_edges * (self.image_hw[1] / w_cells)).expand(b, -1)
+        return interval_means(seg_edges, seg, self.token_edges[:, :-1], self.token_edges[:, 1:])
+
+    # ------------------------------------------------------------------ image ↔ tokens
+    def resample(self, images: Tensor, patch_size: int, antialias: int = 1,
+                 mode: SampleMode = 'center',
+                 backend: Literal['torch', 'mmcv'] = 'torch') -> Tensor:
+        """(B, C, H, W) images → (B, N, C, p, p) patches, one per token region."""
+        return resample_regions(images, self.row_edges, self.token_edges, patch_size,
+                                antialias, mode, backend)
+
+    def to_dense(self, tokens: Tensor, stride: int) -> Tensor:
+        """Render (B, N, C) tokens to (B, C, ceil(H/stride), ceil(W/stride)) by area overlap."""
+        if tokens.dim() != 3 or tokens.shape[:2] != (self.batch_size, self.num_tokens):
+            raise ValueError(f'tokens must be (B={self.batch_size}, N={self.num_tokens}, C), '
+                             f'got {tuple(tokens.shape)}')
+        return render_tokens(tokens, self.row_edges, self.token_edges, self.image_hw, stride)
+
+    def __repr__(self) -> str:
+        return (f'TokenLayout(batch={self.batch_size}, rows={self.num_rows}, '
+                f'tokens={self.num_tokens}, image_hw={self.image_hw})')

@@ -1,0 +1,145 @@
+"""Resample every token region of an image to a fixed p×p patch.
+
+Two separable stages, as in DART: (1) every row band is resampled vertically to ``p`` rows at
+full width and the bands are laid side by side into a strip of ``p × R·W`` pixels; (2) every
+token interval of the strip is resampled horizontally to ``p`` columns. Each stage is a 1-D
+linear interpolation done with one gather for all bands/tokens of the batch (no Python loop),
+differentiable with respect to the image and to the band/token edges.
+
+The fast path runs stage 2 with ``mmcv.ops.roi_align`` (CPU and CUDA kernels). It passes no
+gradient to the boxes, so it is only used when the geometry needs none.
+"""
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+SampleMode = Literal['center', 'corner']
+
+
+def _sample_offsets(size: int, antialias: int, mode: SampleMode, device: torch.device,
+                    dtype: torch.dtype) -> tuple[Tensor, float]:
+    """Fractions in [0, 1) of a region where its ``size·antialias`` samples sit, and the shift.
+
+    ``center``: sample k of n sits at the centre of the k-th of n equal sub-intervals (pixel
+    centres are at integer coordinates, hence the −0.5 shift); a region of exactly ``size``
+    pixels then samples exactly its pixels. ``corner`` is the official DART convention
+    (``grid_sample(align_corners=True)`` at ``start + length·k/size``).
+    """
+    n = size * antialias
+    k = torch.arange(n, device=device, dtype=dtype)
+    if mode == 'center':
+        return (k + 0.5) / n, -0.5
+    # corner: antialias sub-samples start at the official sample point of each output pixel.
+    return (k // antialias + (k % antialias) / antialias) / size, 0.0
+
+
+def _lerp_gather(src: Tensor, pos: Tensor, length: int, zeros_outside: bool) -> Tensor:
+    """Linear interpolation of ``src`` (B, L, ...) at positions ``pos`` (B, Q) along dim 1."""
+    if zeros_outside:
+        pos = pos.clamp_min(0)
+    else:
+        pos = pos.clamp(0, length - 1)
+    lo = pos.detach().floor().clamp_max(length - 1)
+    expand = (*pos.shape, *([1] * (src.dim() - 2)))
+    frac = (pos - lo).view(expand).to(src.dtype)
+    lo_i = lo.long()
+    hi_i = (lo_i + 1).clamp_max(length - 1)
+    batch = torch.arange(src.shape[0], device=src.device)[:, None]
+    v_lo, v_hi = src[batch, lo_i], src[batch, hi_i]
+    if zeros_outside:  # beyond the last sample the neighbour is zero (grid_sample 'zeros')
+        v_hi = v_hi * (lo_i + 1 <= length - 1).view(expand).to(src.dtype)
+    return v_lo + frac * (v_hi - v_lo)
+
+
+def resample_bands(images: Tensor, row_edges: Tensor, patch_size: int, antialias: int = 1,
+                   mode: SampleMode = 'center') -> Tensor:
+    """Stage 1: resample each row band to ``patch_size·antialias`` rows, bands side by side.
+
+    Args:
+        images: (B, C, H, W).
+        row_edges: (B, R+1) band boundaries in pixels.
+
+    Returns:
+        (B, C, p·a, R·W) the strip.
+    """
+    b, c, h, w = images.shape
+    num_rows = row_edges.shape[1] - 1
+    frac, shift = _sample_offsets(patch_size, antialias, mode, images.device, row_edges.dtype)
+    top, height = row_edges[:, :-1], row_edges[:, 1:] - row_edges[:, :-1]
+    ys = top[:, :, None] + height[:, :, None] * frac + shift  # (B, R, p·a)
+    rows = images.permute(0, 2, 1, 3)  # (B, H, C, W): gather whole rows
+    strip = _lerp_gather(rows, ys.reshape(b, -1), h, zeros_outside=False)  # (B, R·p·a, C, W)
+    strip = strip.view(b, num_rows, -1, c, w).permute(0, 3, 2, 1, 4)
+    return strip.reshape(b, c, -1, num_rows * w)
+
+
+def _strip_to_patches_torch(strip: Tensor, token_edges: Tensor, patch_size: int,
+                            antialias: int, mode: SampleMode) -> Tensor:
+    b, c, ph, length = strip.shape
+    num_tokens = token_edges.shape[1] - 1
+    frac, shift = _sample_offsets(patch_size, antialias, mode, strip.device, token_edges.dtype)
+    start, width = token_edges[:, :-1], token_edges[:, 1:] - token_edges[:, :-1]
+    xs = start[:, :, None] + width[:, :, None] * frac + shift  # (B, N, p·a)
+    cols = strip.permute(0, 3, 1, 2)  # (B, R·W, C, p·a)
+    # official: grid_sample(padding_mode='zeros'); centre sampling clamps (border).
+    patches = _lerp_gather(cols, xs.reshape(b, -1), length, zeros_outside=(mode == 'corner'))
+    # (B, N·pa, C, pa) -> (B, N, C, pa_y, pa_x)
+    return patches.view(b, num_tokens, -1, c, ph).permute(0, 1, 3, 4, 2)
+
+
+def _strip_to_patches_mmcv(strip: Tensor, token_edges: Tensor, patch_size: int,
+                           antialias: int, mode: SampleMode) -> Tensor:
+    from mmcv.ops import roi_align
+
+    b, c, ph, _ = strip.shape
+    num_tokens = token_edges.shape[1] - 1
+    start, width = token_edges[:, :-1], token_edges[:, 1:] - token_edges[:, :-1]
+    # roi_align(aligned=True) samples bin k, sub-sample j at x1 + (k + (j+.5)/a)·(x2-x1)/p - .5;
+    # shift the box so that these are the same points as the torch path's.
+    if mode == 'corner':
+        x1 = start - 0.5 * width / (patch_size * antialias) + 0.5
+    else:
+        x1 = start
+    x2 = x1 + width
+    batch = torch.arange(b, device=strip.device, dtype=strip.dtype)[:, None].expand(-1, num_tokens)
+    zeros, height = torch.zeros_like(x1), torch.full_like(x1, float(ph))
+    rois = torch.stack([batch, x1.to(strip.dtype), zeros.to(strip.dtype),
+                        x2.to(strip.dtype), height.to(strip.dtype)], dim=-1).reshape(-1, 5)
+    out = roi_align(strip, rois.detach(), (patch_size, patch_size), 1.0, antialias, 'avg', True)
+    return out.view(b, num_tokens, c, patch_size, patch_size)
+
+
+def resample_regions(images: Tensor, row_edges: Tensor, token_edges: Tensor, patch_size: int,
+                     antialias: int = 1, mode: SampleMode = 'center',
+                     backend: Literal['torch', 'mmcv'] = 'torch') -> Tensor:
+    """Resample the N token regions of each image to p×p patches.
+
+    Args:
+        images: (B, C, H, W).
+        row_edges: (B, R+1) band boundaries in pixels (0 … H).
+        token_edges: (B, N+1) token boundaries in strip pixels (0 … R·W).
+        patch_size: p, the side of the output patches.
+        antialias: a ≥ 1 samples per output pixel along each axis, averaged (use for regions
+            much larger than p×p).
+        mode: sample placement, ``'center'`` (default) or ``'corner'`` (official DART).
+        backend: ``'torch'`` (reference, differentiable in the geometry) or ``'mmcv'``
+            (``roi_align`` kernels; no gradient reaches the edges).
+
+    Returns:
+        (B, N, C, p, p) patches.
+    """
+    if antialias < 1:
+        raise ValueError(f'antialias must be >= 1, got {antialias}')
+    strip = resample_bands(images, row_edges, patch_size, antialias, mode)
+    if backend == 'mmcv':
+        return _strip_to_patches_mmcv(strip, token_edges, patch_size, antialias, mode)
+    if backend != 'torch':
+        raise ValueError(f"backend must be 'torch' or 'mmcv', got {backend!r}")
+    patches = _strip_to_patches_torch(strip, token_edges, patch_size, antialias, mode)
+    if antialias > 1:
+        b, n, c = patches.shape[:3]
+        patches = torch.nn.functional.avg_pool2d(
+            patches.reshape(b * n, c, *patches.shape[-2:]), antialias)
+        patches = patches.view(b, n, c, patch_size, patch_size)
+    return patches

@@ -1,0 +1,58 @@
+"""Integrals of piecewise-constant fields along a 1-D strip.
+
+DART lays the R row bands of an image side by side into one long strip; tokens are intervals of
+that strip. Both re-binning (cells → tokens) and rendering (tokens → output cells) reduce to
+integrating a piecewise-constant field over intervals, which a cumulative sum plus one gather
+does exactly, with gradients for the values *and* the interval end points.
+"""
+import torch
+from torch import Tensor
+
+
+def strip_integral(edges: Tensor, values: Tensor, points: Tensor) -> Tensor:
+    """Integral from ``edges[..., 0]`` to each point of a piecewise-constant field.
+
+    Args:
+        edges: (B, M+1) increasing segment boundaries; segment m is ``[edges[m], edges[m+1])``.
+        values: (B, M, C) the field's value on each segment.
+        points: (B, Q) where to evaluate the running integral; values outside
+            ``[edges[0], edges[-1]]`` extrapolate with the first/last segment's value.
+
+    Returns:
+        (B, Q, C) ``∫_{edges[0]}^{points} field``. Continuous and piecewise linear in
+        ``points`` and ``edges``, so gradients reach both.
+    """
+    lengths = (edges[:, 1:] - edges[:, :-1]).unsqueeze(-1)  # (B, M, 1)
+    cum = torch.cumsum(values * lengths, dim=1)
+    cum = torch.cat([cum.new_zeros(cum.shape[0], 1, cum.shape[2]), cum], dim=1)  # (B, M+1, C)
+    # Segment holding each point: the last m with edges[m] <= point.
+    inner = edges[:, 1:-1].contiguous()
+    seg = torch.searchsorted(inner.detach(), points.detach().contiguous(), right=True)  # (B, Q)
+    start = torch.gather(edges, 1, seg)
+    seg_c = seg.unsqueeze(-1).expand(-1, -1, values.shape[2])
+    base = torch.gather(cum, 1, seg_c)
+    slope = torch.gather(values, 1, seg_c)
+    return base + slope * (points - start).unsqueeze(-1)
+
+
+def interval_means(edges: Tensor, values: Tensor, starts: Tensor, ends: Tensor,
+                   eps: float = 1e-12) -> Tensor:
+    """Length-weighted mean of a piecewise-constant field over intervals ``[starts, ends)``.
+
+    Args:
+        edges: (B, M+1) segment boundaries of the field.
+        values: (B, M, C) field values.
+        starts, ends: (B, K) interval end points.
+        eps: guards zero-length intervals.
+
+    Returns:
+        (B, K, C) the mean of the field over each interval.
+    """
+    k = starts.shape[1]
+    cum = strip_integral(edges, values, torch.cat([starts, ends], dim=1))
+    return (cum[:, k:] - cum[:, :k]) / (ends - starts).unsqueeze(-1).clamp_min(0).add(eps)
+
+
+def overlap_1d(a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor) -> Tensor:
+    """Length of ``[a0, a1) ∩ [b0, b1)`` (broadcasting), zero when disjoint."""
+    return (torch.minimum(a1, b1) - torch.maximum(a0, b0)).clamp_min(0)

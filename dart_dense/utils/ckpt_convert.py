@@ -1,0 +1,174 @@
+"""Foreign checkpoint layouts → DARTViT keys. One pure function per layout, plus the loader
+used by ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` and
+``tools/model_converters/convert_pretrained.py``.
+
+DARTViT keys: ``tokenizer.proj.*``, ``tokenizer.scorer.*``, ``pos_embed`` (1, [1+]h·w, C),
+``cls_token``, ``blocks.i.*`` (timm block layout), ``norm.*``.
+"""
+import math
+from typing import Literal, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from torch import Tensor, nn
+
+Layout = Literal['official_dart', 'timm', 'dart_dense']
+
+# keys a classifier has that a backbone does not want
+_CLASSIFIER_PREFIXES = ('head.', 'head_dist.', 'fc_norm.', 'pre_logits.')
+
+
+def unwrap_state_dict(checkpoint: dict) -> dict[str, Tensor]:
+    """The state dict inside a checkpoint dict (``model`` / ``state_dict``), without
+    ``module.`` (DDP) prefixes."""
+    for key in ('state_dict', 'model', 'module'):
+        if key in checkpoint and isinstance(checkpoint[key], dict):
+            checkpoint = checkpoint[key]
+            break
+    return {k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in checkpoint.items() if isinstance(v, Tensor)}
+
+
+def _rename(state: dict[str, Tensor], rules: list[tuple[str, str]]) -> dict[str, Tensor]:
+    out = {}
+    for key, value in state.items():
+        if key.startswith(_CLASSIFIER_PREFIXES):
+            continue
+        for old, new in rules:
+            if key.startswith(old):
+                key = new + key[len(old):]
+                break
+        out[key] = value
+    return out
+
+
+def convert_official_dart(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Official DART ImageNet checkpoint (``darvit-sm.pth`` …) → DARTViT keys.
+
+    ``patch_embed.proj`` → ``tokenizer.proj``; ``patch_embed.spn.spn.spn.{features,mlp}`` →
+    ``tokenizer.scorer.{features,mlp}`` (a :class:`MobileNetV3Scorer`); blocks, norm,
+    ``pos_embed`` (1, 197, C) and ``cls_token`` keep their names; the classifier is dropped.
+    """
+    return _rename(state, [('patch_embed.spn.spn.spn.', 'tokenizer.scorer.'),
+                           ('patch_embed.proj.', 'tokenizer.proj.')])
+
+
+def convert_timm_vit(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """timm / DeiT ViT checkpoint (``deit_small_patch16_224``, ``vit_base_patch16_224`` …) →
+    DARTViT keys. The distillation token of DeiT-distilled models is dropped, with its entry
+    in ``pos_embed``."""
+    state = dict(state)
+    if 'dist_token' in state:
+        del state['dist_token']
+        pos = state['pos_embed']
+        state['pos_embed'] = torch.cat([pos[:, :1], pos[:, 2:]], dim=1)
+    return _rename(state, [('patch_embed.proj.', 'tokenizer.proj.')])
+
+
+def detect_layout(state: dict[str, Tensor]) -> Layout:
+    """Which layout a state dict is in."""
+    if any(k.startswith('tokenizer.') for k in state):
+        return 'dart_dense'
+    if any(k.startswith('patch_embed.spn.') for k in state):
+        return 'official_dart'
+    if 'patch_embed.proj.weight' in state:
+        return 'timm'
+    raise ValueError('unrecognized checkpoint layout: expected official DART keys '
+                     '(patch_embed.spn.*), timm ViT keys (patch_embed.proj.*) or dart_dense '
+                     f'keys (tokenizer.*); first keys: {list(state)[:6]}')
+
+
+def resize_pos_embed(pos: Tensor, dst_grid: tuple[int, int], src_extra: int,
+                     dst_extra: int) -> Tensor:
+    """Resize a (1, extra + h·w, C) positional table to ``dst_grid`` (bicubic, as mmseg/timm).
+
+    The source grid must be square (every official/timm table is); extra (class) entries are
+    kept or dropped to match ``dst_extra``.
+    """
+    extra, grid = pos[:, :src_extra], pos[:, src_extra:]
+    side = math.isqrt(grid.shape[1])
+    if side * side != grid.shape[1]:
+        raise ValueError(f'pos_embed with {grid.shape[1]} grid entries is not square')
+    if (side, side) != tuple(dst_grid):
+        table = grid.reshape(1, side, side, -1).permute(0, 3, 1, 2)
+        table = F.interpolate(table.float(), size=tuple(dst_grid), mode='bicubic',
+                              align_corners=False).to(pos.dtype)
+        grid = table.flatten(2).transpose(1, 2)
+    extra = extra[:, :dst_extra]
+    return torch.cat([extra, grid], dim=1) if dst_extra else grid
+
+
+def convert_checkpoint(checkpoint: dict, model: nn.Module,
+                       layout: Optional[Layout] = None) -> dict[str, Tensor]:
+    """Any supported checkpoint → a state dict for ``model`` (a DARTViT), positional table
+    resized to the model's grid.
+
+    Args:
+        checkpoint: as loaded (possibly wrapped in ``model`` / ``state_dict``; a dart_dense
+            segmentor/detector checkpoint is accepted, its ``backbone.`` keys are used).
+        model: the target :class:`DARTViT`.
+        layout: force a layout instead of detecting it.
+    """
+    state = unwrap_state_dict(checkpoint)
+    if any(k.startswith('backbone.') for k in state):
+        state = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    layout = layout or detect_layout(state)
+    if layout == 'official_dart':
+        state = convert_official_dart(state)
+    elif layout == 'timm':
+        state = convert_timm_vit(state)
+    elif layout != 'dart_dense':
+        raise ValueError(f'unknown layout {layout!r}')
+    if 'pos_embed' in state:
+        src_extra = 1 if ('cls_token' in state) else 0
+        dst_extra = 1 if getattr(model, 'with_cls_token', True) else 0
+        state['pos_embed'] = resize_pos_embed(state['pos_embed'], model.pos_grid, src_extra,
+                                              dst_extra)
+    if not getattr(model, 'with_cls_token', True):
+        state.pop('cls_token', None)
+    return state
+
+
+def load_pretrained(model: nn.Module, path: str, layout: Optional[Layout] = None,
+                    logger: str = 'current') -> tuple[list[str], list[str]]:
+    """Load pretrained weights from a local file into a DARTViT (``weights_only=True``).
+
+    Missing and unexpected keys are logged by name (a timm checkpoint has no scorer, which is
+    expected). Fails with an error naming the file when it cannot be read, when no key
+    matches the model, or when shapes disagree (listing the offending keys).
+
+    Returns:
+        (missing, unexpected) key names.
+    """
+    from .checkpoint import load_checkpoint_file
+
+    try:
+        checkpoint = load_checkpoint_file(path)
+    except (FileNotFoundError, ValueError):
+        raise
+    except Exception as err:  # truncated/corrupt archives raise RuntimeError, EOFError, ...
+        raise ValueError(f'cannot read checkpoint {path!r} (truncated or not a torch '
+                         f'checkpoint): {err}') from err
+    try:
+        state = convert_checkpoint(checkpoint, model, layout)
+    except ValueError as err:
+        raise ValueError(f'{path}: {err}') from err
+    own = model.state_dict()
+    bad_shapes = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
+                  for k, v in state.items() if k in own and v.shape != own[k].shape]
+    if bad_shapes:
+        raise ValueError(f'{path}: shape mismatch for {len(bad_shapes)} keys (wrong arch?): '
+                         + '; '.join(bad_shapes[:10]))
+    matched = [k for k in state if k in own]
+    if not matched:
+        raise ValueError(f'{path}: no key matches the model; checkpoint keys start with '
+                         f'{list(state)[:6]}')
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    print_log(f'loaded {len(matched)} tensors from {path}', logger=logger)
+    if missing:
+        print_log(f'missing keys (left as initialized): {missing}', logger=logger,
+                  level=30)
+    if unexpected:
+        print_log(f'unexpected keys (ignored): {unexpected}', logger=logger, level=30)
+    return list(missing), list(unexpected)
