@@ -45,13 +45,14 @@ def render_tokens(tokens: Tensor, row_edges: Tensor, token_edges: Tensor,
     points = (band_start[:, None] + col[None, :]).reshape(1, -1).expand(b, -1)
     cum = strip_integral(token_edges, tokens.to(dtype), points)  # (B, R·(out_w+1), C)
     cum = cum.view(b, num_rows, out_w + 1, c)
-    per_band = cum[:, :, 1:] - cum[:, :, :-1]  # (B, R, out_w, C): Σ_t overlap_x · x_t
+    # mean of the field over each (band, output column) segment, channels first: (B, C, R, out_w)
+    per_band = (cum[:, :, 1:] - cum[:, :, :-1]) / (col[1:] - col[:-1])[:, None]
+    per_band = per_band.permute(0, 3, 1, 2)
 
-    # Vertical overlap of each output row with each band: (B, out_h, R).
+    # Vertical overlap of each output row with each band, as a fraction of the row: (B, out_h, R)
     row = torch.arange(out_h + 1, device=device, dtype=dtype).mul(stride).clamp_max(h)
     oy = overlap_1d(row[None, :-1, None], row[None, 1:, None],
                     row_edges[:, None, :-1], row_edges[:, None, 1:])
-    dense = torch.bmm(oy, per_band.reshape(b, num_rows, out_w * c)).view(b, out_h, out_w, c)
-    cell_area = (row[1:] - row[:-1])[:, None] * (col[1:] - col[:-1])[None, :]
-    dense = dense / cell_area[None, :, :, None]
-    return dense.permute(0, 3, 1, 2).contiguous().to(tokens.dtype)
+    oy = oy / (row[1:] - row[:-1])[None, :, None]
+    # (B, 1, out_h, R) @ (B, C, R, out_w): the output is born in NCHW, no transpose copy
+    return torch.matmul(oy[:, None], per_band).to(tokens.dtype)

@@ -153,7 +153,9 @@ class DARTTokenizer(BaseTokenizer):
         valid = check_valid_hw(valid_hw, images.shape[0], (h, w), images.device)
         self.check_pos_embed(pos_embed, self.embed_dims)
 
-        logits = self.scorer(images).float()
+        logits = self.scorer(images)
+        # geometry never in half precision (AMP): at least float32, float64 kept
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
         scores = importance_from_logits(logits, self.partition_grid((h, w)), (h, w), valid,
                                         self.standardize, self.score_floor)
         layout = quantile_partition(scores, (h, w), n, self.num_rows,
