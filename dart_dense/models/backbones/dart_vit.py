@@ -222,6 +222,18 @@ class DARTViT(BaseModule):
             return checkpoint(block, x, use_reentrant=False)
         return block(x)
 
+    def run_blocks(self, x: Tensor, indices: Sequence[int]) -> tuple[Tensor, list[Tensor]]:
+        """(B, L, C) sequence through all blocks (final norm after the last); returns the final
+        sequence and the full sequences after the blocks in ``indices`` (in that order)."""
+        wanted, kept = set(indices), {}
+        for i in range(self.depth):
+            x = self._run_block(i, x)
+            if i == self.depth - 1:
+                x = self.norm(x)
+            if i in wanted:
+                kept[i] = x
+        return x, [kept[i] for i in indices]
+
     def _forward_blocks(self, images: Tensor, indices: Sequence[int], valid_hw,
                         num_tokens: Optional[int]
                         ) -> tuple[Tensor, list[Tensor], TokenizerOutput]:
@@ -229,18 +241,13 @@ class DARTViT(BaseModule):
         the requested blocks, and the tokenizer output (with the live, differentiable layout).
         """
         x, out = self.tokenize(images, valid_hw, num_tokens)
+        x, kept = self.run_blocks(x, indices)
         num_extra = 1 if self.with_cls_token else 0
-        wanted, kept = set(indices), {}
-        for i in range(self.depth):
-            x = self._run_block(i, x)
-            if i == self.depth - 1:
-                x = self.norm(x)
-            if i in wanted:
-                kept[i] = x[:, num_extra:]
+        kept = [k[:, num_extra:] for k in kept]
         self.side_outputs = dict(
             layout=out.layout.detach(),
             scores=None if out.scores is None else out.scores.detach())
-        return x, [kept[i] for i in indices], out
+        return x, kept, out
 
     def forward_intermediates(
             self, images: Tensor, indices: Optional[Union[int, Sequence[int]]] = None,

@@ -152,19 +152,41 @@ class DARTTokenizer(BaseTokenizer):
         n = self.num_tokens_for((h, w), num_tokens)
         valid = check_valid_hw(valid_hw, images.shape[0], (h, w), images.device)
         self.check_pos_embed(pos_embed, self.embed_dims)
+        return self.tokenize_importance(images, self.score(images, valid), n, pos_embed)
 
+    def score(self, images: Tensor, valid_hw: Optional[Tensor] = None) -> Tensor:
+        """(B, C, H, W) images → (B, h, w) importance on the partition grid.
+
+        Args:
+            images: checked (B, C, H, W) images.
+            valid_hw: checked (B, 2) valid sizes or None (see :func:`check_valid_hw`).
+        """
+        hw = images.shape[-2:]
         logits = self.scorer(images)
         # geometry never in half precision (AMP): at least float32, float64 kept
         logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
-        scores = importance_from_logits(logits, self.partition_grid((h, w)), (h, w), valid,
-                                        self.standardize, self.score_floor)
-        layout = quantile_partition(scores, (h, w), n, self.num_rows,
-                                    eps=1e-8 if self.official else 0.0)
+        return importance_from_logits(logits, self.partition_grid(hw), hw, valid_hw,
+                                      self.standardize, self.score_floor)
 
+    def tokenize_importance(self, images: Tensor, importance: Tensor, num_tokens: int,
+                            pos_embed: Optional[Tensor] = None) -> TokenizerOutput:
+        """Partition, resample and embed, given the importance (used by clip tokenizers that
+        score frames jointly).
+
+        Args:
+            images: checked (B, C, H, W) images.
+            importance: (B, h, w) positive importance.
+            num_tokens: N (validated by the caller, e.g. with :meth:`num_tokens_for`).
+            pos_embed: optional (1 or B, C, h, w) positional table.
+        """
+        hw = (int(images.shape[-2]), int(images.shape[-1]))
+        rows = min(self.num_rows, num_tokens) if self.num_rows else None
+        layout = quantile_partition(importance, hw, num_tokens, rows,
+                                    eps=1e-8 if self.official else 0.0)
         needs_geometry_grad = torch.is_grad_enabled() and layout.requires_grad()
         use_mmcv = self.fast_path and not needs_geometry_grad and mmcv_roi_align_available()
         patches = layout.resample(images, self.patch_size, self.antialias, self.sample_mode,
                                   backend='mmcv' if use_mmcv else 'torch')
         tokens = self.embed_patches(patches)
         pos = layout.rebin(pos_embed).to(tokens.dtype) if pos_embed is not None else None
-        return TokenizerOutput(tokens=tokens, pos=pos, layout=layout, scores=scores)
+        return TokenizerOutput(tokens=tokens, pos=pos, layout=layout, scores=importance)

@@ -1,0 +1,6 @@
+# Fixed-grid baseline of dart-mini_8x2x1_video-demo.py: same model, data and schedule, 8x8 patches
+# (64 per frame, 512 per clip), no scorer.
+_base_ = ['./dart-mini_8x2x1_video-demo.py']
+
+model = dict(
+    backbone=dict(tokenizer=dict(_delete_=True, type='GridTokenizer'), budget_split='uniform'))

@@ -1,0 +1,167 @@
+"""DARTVideoViT: space-time ViT over DART region tokens with one token budget per clip."""
+from typing import Any, Literal, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model.weight_init import trunc_normal_
+from mmengine.registry import MODELS
+from torch import Tensor, nn
+
+from ..tokenizers import DARTTokenizer
+from ..tokenizers.frame_budget import BudgetSplit, ClipTokens, FrameBudget
+from .dart_vit import DARTViT
+
+OutType = Literal['dense', 'avg', 'cls']
+
+
+@MODELS.register_module()
+class DARTVideoViT(DARTViT):
+    """Video backbone: DART tokens per frame, one clip budget, joint space-time attention.
+
+    Every frame is tokenized by the (shared) tokenizer; with a :class:`DARTTokenizer` the clip
+    budget N is split over the frames by their clip-standardized importance (content + motion,
+    see :mod:`dart_dense.models.tokenizers.frame_budget`). Each token gets the spatial
+    positional table re-binned through its frame's layout plus a learned embedding of its frame
+    index. timm ``Block`` s attend over all N tokens of the clip jointly (every clip has exactly
+    N tokens, so no padding or mask is needed). With a ``GridTokenizer`` and
+    ``budget_split='uniform'`` it is the fixed-grid joint space-time ViT baseline.
+
+    Input and output follow mmaction2's ``Recognizer3D``: (B, C, T, H, W) in; with
+    ``out_type='dense'`` (B, C, T, H/s, W/s) maps rendered from the tokens by area overlap
+    (for ``I3DHead``), ``'avg'`` the mean token (B, C) and ``'cls'`` the class token (B, C)
+    (for ``TimeSformerHead``). One tensor per ``out_indices`` entry; a single entry returns the
+    tensor itself, as mmaction2's heads expect.
+
+    Args:
+        num_frames: T of the learned temporal embedding; clips with another T use it linearly
+            interpolated.
+        budget_split: ``'importance'`` or ``'uniform'`` (the comparison baseline).
+        budget_power: frame shares ∝ importance mass**power (1: equal mass per token).
+        motion_weight: weight of the motion term in the importance, in [0, 1].
+        min_frame_tokens: fewest tokens any frame gets.
+        out_type: ``'dense'`` | ``'avg'`` | ``'cls'`` (see above).
+        img_size: nominal frame size (checks the per-frame budget at build time).
+        with_cls_token: prepend one class token per clip.
+        **kwargs: every other argument of :class:`DARTViT` (``arch``, ``patch_size``,
+            ``tokenizer``, ``out_indices``, ``out_strides``, ``drop_path_rate``, ``with_cp``,
+            ``frozen_stages``, ``init_cfg``, ...). The tokenizer's own budget (``num_tokens`` or
+            ``token_ratio``) is the *average per frame*: the clip budget is T times it.
+            ``init_cfg=dict(type='Pretrained', checkpoint=...)`` loads an image DART / DeiT
+            checkpoint; the temporal embedding then starts at zero (the image model).
+    """
+
+    def __init__(self, num_frames: int = 8, budget_split: BudgetSplit = 'importance',
+                 budget_power: float = 1.0, motion_weight: float = 0.5,
+                 min_frame_tokens: int = 1, out_type: OutType = 'dense',
+                 img_size: Union[int, Sequence[int]] = 224, with_cls_token: bool = True,
+                 **kwargs: Any):
+        super().__init__(img_size=img_size, with_cls_token=with_cls_token, **kwargs)
+        if not isinstance(num_frames, int) or num_frames < 1:
+            raise ValueError(f'num_frames must be a positive int, got {num_frames!r}')
+        if out_type not in ('dense', 'avg', 'cls'):
+            raise ValueError(f"out_type must be 'dense', 'avg' or 'cls', got {out_type!r}")
+        if out_type == 'cls' and not with_cls_token:
+            raise ValueError("out_type='cls' needs with_cls_token=True")
+        self.num_frames = num_frames
+        self.out_type = out_type
+        self.frame_budget = FrameBudget(budget_split, budget_power, motion_weight,
+                                        min_frame_tokens)
+        # fail at build time on budgets the nominal clip cannot hold
+        self.clip_tokens = self.frame_budget.clip_total(self.tokenizer, num_frames,
+                                                        self.img_size)
+        if min_frame_tokens * num_frames > self.clip_tokens:
+            raise ValueError(f'min_frame_tokens={min_frame_tokens} exceeds the average budget of '
+                             f'{self.clip_tokens // num_frames} tokens per frame')
+        if budget_split == 'importance' and not isinstance(self.tokenizer, DARTTokenizer):
+            raise ValueError(f'{type(self.tokenizer).__name__} has a fixed budget per frame: '
+                             "use budget_split='uniform'")
+        self.time_embed = nn.Parameter(torch.zeros(1, num_frames, self.embed_dims))
+        self._freeze_stages()
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        # from an image checkpoint the temporal embedding stays zero: the image model at start
+        if not (self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained'):
+            trunc_normal_(self.time_embed, std=0.02)
+
+    def _freeze_stages(self) -> None:
+        super()._freeze_stages()
+        if self.frozen_stages >= 0 and hasattr(self, 'time_embed'):
+            self.time_embed.requires_grad_(False)
+
+    def temporal_embedding(self, num_frames: int) -> Tensor:
+        """(1, T, C) learned frame-index embedding, interpolated if T != ``num_frames``."""
+        if num_frames == self.num_frames:
+            return self.time_embed
+        table = F.interpolate(self.time_embed.transpose(1, 2), size=num_frames, mode='linear',
+                              align_corners=False)
+        return table.transpose(1, 2)
+
+    def tokenize_clip(self, inputs: Tensor,
+                      num_tokens: Optional[int] = None) -> tuple[Tensor, ClipTokens]:
+        """(B, C, T, H, W) clips → (B, [1+]N, C) input sequences and the clip tokens."""
+        if not isinstance(inputs, Tensor) or inputs.dim() != 5:
+            shape = tuple(inputs.shape) if isinstance(inputs, Tensor) else type(inputs).__name__
+            raise ValueError(f'inputs must be (B, C, T, H, W) clips, got {shape}')
+        frames = inputs.transpose(1, 2)  # (B, T, C, H, W)
+        clip = self.frame_budget(self.tokenizer, frames, self.pos_table(), num_tokens)
+        time = self.temporal_embedding(frames.shape[1])[0, clip.frame_index]  # (B, N, C)
+        x = clip.tokens + time if clip.pos is None else clip.tokens + clip.pos + time
+        if self.cls_token is not None:
+            cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
+            x = torch.cat([cls, x], dim=1)
+        return self.pos_drop(x), clip
+
+    def _forward_clip(self, inputs: Tensor, indices: Sequence[int],
+                      num_tokens: Optional[int]) -> tuple[Tensor, list[Tensor], ClipTokens]:
+        """Tokenizer and blocks; the final sequence, the full sequences of ``indices``."""
+        x, clip = self.tokenize_clip(inputs, num_tokens)
+        x, kept = self.run_blocks(x, indices)
+        self.side_outputs = clip.detach()
+        return x, kept, clip
+
+    def _format(self, x: Tensor, clip: ClipTokens, stride: int) -> Tensor:
+        num_extra = 1 if self.with_cls_token else 0
+        if self.out_type == 'cls':
+            return x[:, 0]
+        if self.out_type == 'avg':
+            return x[:, num_extra:].mean(dim=1)
+        return clip.render(x[:, num_extra:], stride)
+
+    def forward_intermediates(
+            self, inputs: Tensor, indices: Optional[Union[int, Sequence[int]]] = None,
+            output_fmt: Literal['NCTHW', 'NLC'] = 'NCTHW', stride: Optional[int] = None,
+            num_tokens: Optional[int] = None) -> tuple[Tensor, list[Tensor]]:
+        """Final (normed) sequence and the selected blocks' patch tokens.
+
+        Args:
+            inputs: (B, C, T, H, W).
+            indices: blocks to return (default ``out_indices``).
+            output_fmt: ``'NCTHW'`` renders (B, C, T, H/s, W/s) at ``stride`` (default the
+                first of ``out_strides``); ``'NLC'`` returns (B, N, C) patch tokens.
+            num_tokens: clip budget override.
+        """
+        indices = self.out_indices if indices is None else self._check_out_indices(indices)
+        if output_fmt not in ('NCTHW', 'NLC'):
+            raise ValueError(f"output_fmt must be 'NCTHW' or 'NLC', got {output_fmt!r}")
+        x, kept, clip = self._forward_clip(inputs, indices, num_tokens)
+        num_extra = 1 if self.with_cls_token else 0
+        kept = [k[:, num_extra:] for k in kept]
+        if output_fmt == 'NLC':
+            return x, kept
+        return x, [clip.render(k, stride or self.out_strides[0]) for k in kept]
+
+    def forward(self, inputs: Tensor,
+                num_tokens: Optional[int] = None) -> Union[Tensor, tuple[Tensor, ...]]:
+        """(B, C, T, H, W) clips → features per ``out_indices`` (see the class docstring).
+
+        Args:
+            inputs: (B, C, T, H, W) normalized clips (``format_shape='NCTHW'``).
+            num_tokens: clip budget N for this call (default T × the per-frame budget).
+
+        ``side_outputs`` keeps the (detached) budgets (B, T), importance (B, T, h, w),
+        per-token frame index (B, N) and per-budget-group layouts of this forward.
+        """
+        _, kept, clip = self._forward_clip(inputs, self.out_indices, num_tokens)
+        outs = tuple(self._format(x, clip, s) for x, s in zip(kept, self.out_strides))
+        return outs[0] if len(outs) == 1 else outs

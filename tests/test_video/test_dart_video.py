@@ -1,0 +1,129 @@
+"""DARTVideoViT: shapes for mmaction2's heads, clip budgets, gradients, the grid baseline."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.registry import MODELS
+
+import dart_dense.models  # noqa: F401  (registers the backbones)
+from dart_dense.models.backbones.dart_video import DARTVideoViT
+
+ARCH = dict(embed_dims=32, depth=2, num_heads=2)
+T, SIZE, PATCH = 4, 32, 8  # 16 grid cells per frame
+
+
+def build(**kwargs) -> DARTVideoViT:
+    torch.manual_seed(0)
+    cfg = dict(type='DARTVideoViT', arch=ARCH, num_frames=T, img_size=SIZE, patch_size=PATCH,
+               tokenizer=dict(type='DARTTokenizer', num_tokens=8,
+                              scorer=dict(type='ConvScorer', channels=(8, 8))))
+    model = MODELS.build(cfg | kwargs)
+    model.init_weights()
+    return model
+
+
+def clips(batch: int = 2, frames: int = T) -> torch.Tensor:
+    return torch.randn(batch, 3, frames, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize('out_type, shape', [
+    ('dense', (2, 32, T, SIZE // 16, SIZE // 16)),  # (B, C, T, H/16, W/16) for I3DHead
+    ('avg', (2, 32)),  # (B, C) for TimeSformerHead
+    ('cls', (2, 32)),
+])
+def test_output_fits_mmaction_heads(out_type: str, shape: tuple) -> None:
+    model = build(out_type=out_type)
+    out = model(clips())
+    assert isinstance(out, torch.Tensor) and out.shape == shape
+    budgets = model.side_outputs['budgets']
+    assert model.clip_tokens == T * 8
+    assert budgets.shape == (2, T) and (budgets.sum(dim=1) == T * 8).all()
+
+
+def test_several_out_indices_give_a_tuple_at_their_strides() -> None:
+    model = build(out_indices=(0, 1), out_strides=(8, 16))
+    out = model(clips())
+    assert [o.shape for o in out] == [(2, 32, T, 4, 4), (2, 32, T, 2, 2)]
+    _, nlc = model.forward_intermediates(clips(), output_fmt='NLC')
+    assert [o.shape for o in nlc] == [(2, T * 8, 32)] * 2
+
+
+def test_gradients_reach_scorer_and_temporal_embedding() -> None:
+    model = build()
+    model(clips()).square().sum().backward()
+    scorer_grad = model.tokenizer.scorer.head.weight.grad
+    assert scorer_grad is not None and scorer_grad.abs().sum() > 0  # through the geometry
+    assert model.time_embed.grad.abs().sum() > 0
+    assert model.tokenizer.proj.weight.grad.abs().sum() > 0
+
+
+def test_clip_budget_override_and_errors() -> None:
+    model = build().eval()
+    with torch.no_grad():
+        model(clips(), num_tokens=45)
+    assert (model.side_outputs['budgets'].sum(dim=1) == 45).all()
+    with pytest.raises(ValueError, match='cannot be split'):
+        model(clips(), num_tokens=T * 16 + 1)  # more than the frames can hold
+    with pytest.raises(ValueError, match=r'\(B, C, T, H, W\)'):
+        model(torch.zeros(2, 3, SIZE, SIZE))
+
+
+def test_clips_are_tokenized_independently_of_batch_mates() -> None:
+    model = build().eval()
+    batch = clips(batch=3)
+    with torch.no_grad():
+        together = model(batch)
+        alone = model(batch[1:2])
+    torch.testing.assert_close(together[1:2], alone, atol=1e-5, rtol=1e-4)
+
+
+def test_other_clip_lengths_interpolate_the_temporal_embedding() -> None:
+    model = build()
+    out = model(clips(frames=6))
+    assert out.shape == (2, 32, 6, 2, 2)
+    assert model.temporal_embedding(6).shape == (1, 6, 32)
+
+
+def test_grid_baseline_is_the_same_backbone_with_fixed_budgets() -> None:
+    model = build(tokenizer=dict(type='GridTokenizer'), budget_split='uniform')
+    out = model(clips())
+    assert out.shape == (2, 32, T, 2, 2)
+    assert model.side_outputs['budgets'].tolist() == [[16] * T] * 2
+    assert model.side_outputs['importance'] is None
+    with pytest.raises(ValueError, match="budget_split='uniform'"):
+        build(tokenizer=dict(type='GridTokenizer'))
+
+
+def test_build_time_checks() -> None:
+    with pytest.raises(ValueError, match='num_frames'):
+        build(num_frames=0)
+    with pytest.raises(ValueError, match='out_type'):
+        build(out_type='mean')
+    with pytest.raises(ValueError, match='with_cls_token'):
+        build(out_type='cls', with_cls_token=False)
+    with pytest.raises(ValueError, match='min_frame_tokens'):
+        build(min_frame_tokens=9)  # above the 8 per frame on average
+    with pytest.raises(ValueError, match='more than'):  # per-frame budget above the grid's 16
+        build(tokenizer=dict(type='DARTTokenizer', num_tokens=17))
+
+
+def test_image_checkpoint_initializes_the_video_model(tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    image = MODELS.build(dict(type='DARTViT', arch=ARCH, img_size=SIZE, patch_size=PATCH,
+                              tokenizer=dict(type='DARTTokenizer', num_tokens=8,
+                                             scorer=dict(type='ConvScorer', channels=(8, 8)))))
+    path = tmp_path / 'image.pth'
+    torch.save({'state_dict': image.state_dict()}, path)
+    video = build(init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    torch.testing.assert_close(video.blocks[1].mlp.fc2.weight, image.blocks[1].mlp.fc2.weight)
+    torch.testing.assert_close(video.pos_embed, image.pos_embed)
+    assert not video.time_embed.any()  # inflation: the image model at the start
+
+
+def test_frozen_stages_freeze_the_temporal_embedding() -> None:
+    model = build(frozen_stages=1)
+    assert not model.time_embed.requires_grad
+    assert not model.tokenizer.proj.weight.requires_grad
+    assert model.blocks[1].attn.qkv.weight.requires_grad
