@@ -1,0 +1,24 @@
+# DART-Small + token maps rendered at strides 8/16/32 + mmdet's stock FPN (P3-P7, LN2d) +
+# stock RetinaNet head, in a SingleStageDetector that passes the unpadded sizes to the backbone.
+_base_ = ['mmdet::_base_/models/retinanet_r50_fpn.py']
+# dart_dense.engine: the token visualization hook of configs/det/_base_/default_runtime.py
+custom_imports = dict(imports=['dart_dense.models', 'dart_dense.engine'],
+                      allow_failed_imports=False)
+
+model = dict(
+    type='DARTSingleStageDetector',
+    backbone=dict(
+        _delete_=True,
+        type='DARTViT',
+        arch='small',
+        img_size=(800, 1344),
+        patch_size=16,
+        tokenizer=dict(
+            type='DARTTokenizer',
+            token_ratio=0.5,
+            scorer=dict(type='MobileNetV3Scorer', arch='large', input_scale=0.5)),
+        # RetinaNet starts at P3: no stride-4 level is rendered
+        out_indices=(5, 7, 11),
+        out_strides=(8, 16, 32),
+        drop_path_rate=0.1),
+    neck=dict(in_channels=[384, 384, 384], start_level=0, norm_cfg=dict(type='LN2d')))
