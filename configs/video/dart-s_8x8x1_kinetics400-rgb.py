@@ -92,9 +92,11 @@ optim_wrapper = dict(
         norm_decay_mult=0.0,
         bias_decay_mult=0.0,
         custom_keys={
-            '.backbone.cls_token': dict(decay_mult=0.0),
-            '.backbone.pos_embed': dict(decay_mult=0.0),
-            '.backbone.time_embed': dict(decay_mult=0.0)
+            # no leading dot: mmengine matches keys as substrings of 'backbone.pos_embed'
+            # (single process) or 'module.backbone.pos_embed' (DDP); these match both
+            'backbone.cls_token': dict(decay_mult=0.0),
+            'backbone.pos_embed': dict(decay_mult=0.0),
+            'backbone.time_embed': dict(decay_mult=0.0)
         }),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [
