@@ -1,0 +1,8 @@
+# Fixed-grid baseline: DeiT-B/16 on the 16x16 patch grid (1024 tokens at 512x512) with the
+# same heads and schedule as upernet_dart-b16-n512_8xb2-160k_ade20k-512x512;
+# only the tokenizer differs (and the ImageNet checkpoint: DeiT-B instead of DART).
+_base_ = ['./upernet_dart-b16-n512_8xb2-160k_ade20k-512x512.py']
+model = dict(
+    backbone=dict(
+        tokenizer=dict(_delete_=True, type='GridTokenizer'),
+        init_cfg=dict(checkpoint='pretrain/deit-b16.pth')))

@@ -1,0 +1,67 @@
+"""One training and one test step of the demo configs (DART and grid) on a few demo images."""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner, set_random_seed
+from mmseg.registry import MODELS
+
+from dart_dense.models.tokenizers import DARTTokenizer, GridTokenizer
+
+
+def build(cfg: Config) -> tuple[torch.nn.Module, object]:
+    """Model (initialized) and its optimizer wrapper, as the runner builds them (seeded: the
+    weights, the sampler and the pipeline's augmentations repeat)."""
+    init_default_scope('mmseg')
+    set_random_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+@pytest.mark.parametrize('grid', [False, True], ids=['dart', 'grid'])
+def test_train_step_and_test_step(tiny_demo_config: Callable[..., Config], grid: bool) -> None:
+    cfg = tiny_demo_config(grid=grid)
+    model, optim_wrapper = build(cfg)
+    assert isinstance(model.backbone.tokenizer, GridTokenizer if grid else DARTTokenizer)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
+    model.train()
+    log_vars = model.train_step(batch, optim_wrapper)
+    assert math.isfinite(log_vars['loss'].item())
+    assert {'decode.loss_ce', 'aux.loss_ce'} <= set(log_vars)
+    changed = [k for k, v in model.named_parameters() if not torch.equal(v, before[k])]
+    assert any(k.startswith('backbone.blocks.') for k in changed)
+    assert any(k.startswith('decode_head.') for k in changed)
+
+    model.eval()
+    val_batch = next(iter(Runner.build_dataloader(cfg.val_dataloader)))
+    with torch.no_grad():
+        outputs = model.test_step(val_batch)
+    assert len(outputs) == 2
+    for sample in outputs:
+        assert sample.pred_sem_seg.data.shape[-2:] == sample.ori_shape
+        assert int(sample.pred_sem_seg.data.max()) < len(cfg.metainfo['classes'])
+    side = model.backbone.side_outputs
+    expected_tokens = (128 // 16) ** 2 if grid else cfg.model.backbone.tokenizer.num_tokens
+    assert side['layout'].num_tokens == expected_tokens
+    assert (side['scores'] is None) == grid
+
+
+@pytest.mark.parametrize('grid', [False, True], ids=['dart', 'grid'])
+def test_loss_decreases_on_a_fixed_batch(tiny_demo_config: Callable[..., Config],
+                                         grid: bool) -> None:
+    cfg = tiny_demo_config(grid=grid, **{'optim_wrapper.optimizer.lr': 1e-2})
+    model, optim_wrapper = build(cfg)
+    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
+    model.train()
+    losses = [model.train_step(batch, optim_wrapper)['loss'].item() for _ in range(6)]
+    assert all(math.isfinite(v) for v in losses)
+    assert all(b < a for a, b in zip(losses, losses[1:])), losses
+    assert losses[-1] < 0.9 * losses[0], losses
