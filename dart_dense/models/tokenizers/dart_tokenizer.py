@@ -1,7 +1,7 @@
 """DARTTokenizer: content-adaptive region tokens (DART, arXiv 2506.10390)."""
 import math
 from functools import lru_cache
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 import torch
 from mmengine.registry import MODELS
@@ -45,7 +45,10 @@ class DARTTokenizer(BaseTokenizer):
         sample_mode: ``'center'`` (default) or ``'corner'`` (official) sample placement.
         antialias: samples per output pixel and axis (>1 for regions much larger than p×p).
         fast_path: resample with ``mmcv.ops.roi_align`` when no gradient must reach the
-            geometry (inference, or a scorer without trainable parameters).
+            geometry (inference, or a scorer without trainable parameters). ``'auto'``
+            (default) does so on CUDA only: on CPU the torch gather path measured faster
+            (``tools/analysis_tools/benchmark_tokenizer.py --sections speed``); ``True``
+            uses it on any device.
         official: reproduce the official numerics (``standardize='batch'``,
             ``sample_mode='corner'``); overrides those two arguments.
         norm_cfg: optional norm after the projection.
@@ -59,7 +62,8 @@ class DARTTokenizer(BaseTokenizer):
                  grid_size: Optional[tuple[int, int]] = None,
                  grid_stride: Optional[int] = None, score_floor: float = 0.1,
                  standardize: Standardize = 'image', sample_mode: SampleMode = 'center',
-                 antialias: int = 1, fast_path: bool = True, official: bool = False,
+                 antialias: int = 1, fast_path: Union[bool, Literal['auto']] = 'auto',
+                 official: bool = False,
                  norm_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(in_channels, embed_dims, patch_size, norm_cfg, init_cfg)
         if num_tokens is not None and token_ratio is not None:
@@ -82,6 +86,8 @@ class DARTTokenizer(BaseTokenizer):
             raise ValueError(f"standardize must be 'image' or 'batch', got {standardize!r}")
         if sample_mode not in ('center', 'corner'):
             raise ValueError(f"sample_mode must be 'center' or 'corner', got {sample_mode!r}")
+        if fast_path not in (True, False, 'auto'):
+            raise ValueError(f"fast_path must be True, False or 'auto', got {fast_path!r}")
         if not isinstance(antialias, int) or antialias < 1:
             raise ValueError(f'antialias must be an int >= 1, got {antialias!r}')
         self.num_tokens = num_tokens
@@ -184,7 +190,8 @@ class DARTTokenizer(BaseTokenizer):
         layout = quantile_partition(importance, hw, num_tokens, rows,
                                     eps=1e-8 if self.official else 0.0)
         needs_geometry_grad = torch.is_grad_enabled() and layout.requires_grad()
-        use_mmcv = self.fast_path and not needs_geometry_grad and mmcv_roi_align_available()
+        wanted = images.is_cuda if self.fast_path == 'auto' else bool(self.fast_path)
+        use_mmcv = wanted and not needs_geometry_grad and mmcv_roi_align_available()
         patches = layout.resample(images, self.patch_size, self.antialias, self.sample_mode,
                                   backend='mmcv' if use_mmcv else 'torch')
         tokens = self.embed_patches(patches)

@@ -125,7 +125,7 @@ def test_fast_path_used_only_without_geometry_gradient(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(layout_mod, 'resample_regions', spy)
-    tok = _dart(num_tokens=8)
+    tok = _dart(num_tokens=8, fast_path=True)  # 'auto' (default) uses mmcv on CUDA only
     images = torch.randn(1, 3, 32, 32)
     tok(images)
     with torch.no_grad():
