@@ -16,8 +16,9 @@ Sections (all interleaved round-robin in one process, medians reported):
   reference, the vectorized torch path and the mmcv fast path, float32.
 * ``share``: DART-S backbone (``configs/_base_/models/upernet_dart.py``: out_indices
   (3, 5, 7, 11) rendered at strides 4/8/16/32) at each budget and scorer: scorer time, tokenizer
-  time (scorer + partition + resampling + embedding + positional re-binning) and backbone time,
-  forward (no grad) and forward+backward (train mode; the torch resampling path, since the
+  time (scorer + partition + resampling + embedding + positional re-binning), backbone time and
+  its dense rendering (backbone minus the same blocks returning tokens), forward (no grad) and
+  forward+backward (train mode; the torch resampling path, since the
   scorer learns through the geometry); shares = tokenizer / backbone. A per-step breakdown of
   the tokenizer follows (partition, resampling torch/mmcv, embedding, re-binning).
 * ``official``: official DART-S at 448² (N=196, 14×14 grid, MobileNetV3-Large ``features[:15]``
@@ -194,6 +195,9 @@ def share(size: int, batch_size: int, budgets: list[int], scorers: list[str], re
             fwd[f'{key} scorer'] = lambda tok=tok: tok.scorer(images)
             fwd[f'{key} tokenizer'] = tokenize
             fwd[f'{key} backbone'] = lambda model=model: model(images)
+            # the same blocks returning tokens (NLC): the difference is the dense rendering
+            fwd[f'{key} backbone without rendering'] = (
+                lambda model=model: model.forward_intermediates(images, output_fmt='NLC'))
             train[f'{key} tokenizer'] = _train_step(model, tokenize)
             train[f'{key} backbone'] = _train_step(model, lambda model=model: model(images))
             models.append(model)
@@ -211,6 +215,7 @@ def share(size: int, batch_size: int, budgets: list[int], scorers: list[str], re
             back, back_train = (fwd_stats[f'{key} backbone']['median'],
                                 train_stats[f'{key} backbone']['median'])
             shares[key] = dict(
+                rendering_fwd=1 - fwd_stats[f'{key} backbone without rendering']['median'] / back,
                 scorer_fwd=fwd_stats[f'{key} scorer']['median'] / back,
                 tokenizer_fwd=fwd_stats[f'{key} tokenizer']['median'] / back,
                 tokenizer_fwd_bwd=train_stats[f'{key} tokenizer']['median'] / back_train)
@@ -347,8 +352,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print('forward+backward:\n' + _fmt(report['share']['forward_backward']))
         print('tokenizer steps (forward):\n' + _fmt(report['share']['steps']))
         for key, s in report['share']['shares'].items():
-            print(f'  {key}: scorer {s["scorer_fwd"]:.1%}, tokenizer {s["tokenizer_fwd"]:.1%} '
-                  f'of the backbone forward; tokenizer {s["tokenizer_fwd_bwd"]:.1%} of fwd+bwd')
+            print(f'  {key}: scorer {s["scorer_fwd"]:.1%}, tokenizer {s["tokenizer_fwd"]:.1%}, '
+                  f'rendering {s["rendering_fwd"]:.1%} of the backbone forward; tokenizer '
+                  f'{s["tokenizer_fwd_bwd"]:.1%} of fwd+bwd')
     if 'official' in args.sections:
         report['official'] = official(args.batch_size, args.repeat, args.device)
         print('official DART-S at 448:\n' + _fmt(report['official']['stats']))
