@@ -9,7 +9,7 @@ Trains the same tiny segmentor (DARTViT with 96 channels, 4 blocks, 3 heads, blo
 rendered at strides 4/8/16; mmseg's SegformerHead with 64 channels, EncoderDecoder,
 ADE20KDataset, IoUMetric and Runner; AdamW, warm-up + poly, batch 8) from scratch on the
 generated small-object data (``generate_ade20k_demo(difficulty='hard')``, 400 + 100 images of
-140×140, 10 ADE20K classes, things mostly of 3–15 px) with three tokenizers:
+140×140, 10 ADE20K classes, things of 3–28 px, most small) with three tokenizers:
 
 * ``dart_N``: DART, N = 100 tokens of p = 14 (each region resampled to 14×14), importance from
   the parameter-free gradient-energy scorer on a 35×35 grid (4 px cells);
@@ -464,7 +464,8 @@ ALLOCATION_SETTINGS = {
 def allocation_table(stats: dict[str, dict[str, float]]) -> str:
     lines = ['| tokenizer | token area at thing pixels (px², median) | band height × width at '
              'things (px) | token area elsewhere (px²) |', '|---|---|---|---|',
-             '| grid_N (14 px) | 196 | 14 × 14 | 196 |', '| grid_2N (10 px) | 100 | 10 × 10 | 100 |']
+             '| grid_N (14 px) | 196 | 14 × 14 | 196 |',
+             '| grid_2N (10 px) | 100 | 10 × 10 | 100 |']
     for name, s in stats.items():
         lines.append(f'| {name} | {s["area_things"]:.0f} | {s["height_things"]:.1f} × '
                      f'{s["width_things"]:.1f} | {s["area_other"]:.0f} |')

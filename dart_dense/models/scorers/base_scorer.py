@@ -28,7 +28,7 @@ class BaseScorer(BaseModule):
     def forward(self, images: Tensor) -> Tensor:
         """(B, 3, H, W) → (B, 1, h, w) raw importance logits."""
         if self.input_scale != 1.0:
-            h, w = images.shape[-2:]
+            h, w = (int(s) for s in images.shape[-2:])  # plain ints: jit tracing gives tensors
             size = (max(round(h * self.input_scale), 1), max(round(w * self.input_scale), 1))
             images = F.interpolate(images, size=size, mode='bilinear', align_corners=False,
                                    antialias=self.input_scale < 1)
