@@ -12,6 +12,7 @@ Everything here is import-light: mmseg/mmdet/mmaction are imported only for the 
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -19,7 +20,7 @@ import os
 import re
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -421,3 +422,16 @@ def peak_memory(fn: Callable[[], Any], device: str | torch.device = 'cpu') -> in
 
 def count_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+@contextlib.contextmanager
+def torch_threads(num_threads: int) -> Iterator[None]:
+    """Run the block with ``num_threads`` torch intra-op threads, restoring the old count."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
 
 import dart_dense  # noqa: E402,F401  (compat shims first)
-from dart_dense.utils.benchmarking import write_json  # noqa: E402
+from dart_dense.utils.benchmarking import torch_threads, write_json  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -135,15 +135,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    import torch
-
     args = parse_args(argv)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    with torch_threads(args.threads):
         return curve(args)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def curve(args: argparse.Namespace) -> list[dict]:

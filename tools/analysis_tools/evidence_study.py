@@ -58,7 +58,7 @@ from mmseg.registry import METRICS, MODELS  # noqa: E402
 from dart_dense.datasets import (ADE20K_DEMO_CLASSES, ADE20K_DEMO_PALETTE,  # noqa: E402
                                  generate_ade20k_demo)
 from dart_dense.models.tokenizers import DARTTokenizer  # noqa: E402
-from dart_dense.utils.benchmarking import write_json  # noqa: E402
+from dart_dense.utils.benchmarking import torch_threads, write_json  # noqa: E402
 
 IMAGE_SIZE = 140
 BUDGET = 100
@@ -443,12 +443,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    with torch_threads(args.threads):
         return study(args)
-    finally:
-        torch.set_num_threads(threads)
 
 
 ALLOCATION_SETTINGS = {
