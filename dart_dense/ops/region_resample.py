@@ -3,7 +3,7 @@
 Two separable stages, as in DART: (1) every row band is resampled vertically to ``p`` rows at
 full width and the bands are laid side by side into a strip of ``p × R·W`` pixels; (2) every
 token interval of the strip is resampled horizontally to ``p`` columns. Each stage is a 1-D
-linear interpolation done with one gather for all bands/tokens of the batch (no Python loop),
+linear interpolation done with one row gather for all bands/tokens of the batch (no Python loop),
 differentiable with respect to the image and to the band/token edges.
 
 The fast path runs stage 2 with ``mmcv.ops.roi_align`` (CPU and CUDA kernels). It passes no
@@ -13,6 +13,8 @@ from typing import Literal
 
 import torch
 from torch import Tensor
+
+from .strip import gather_rows
 
 SampleMode = Literal['center', 'corner']
 
@@ -34,22 +36,41 @@ def _sample_offsets(size: int, antialias: int, mode: SampleMode, device: torch.d
     return (k // antialias + (k % antialias) / antialias) / size, 0.0
 
 
-def _lerp_gather(src: Tensor, pos: Tensor, length: int, zeros_outside: bool) -> Tensor:
-    """Linear interpolation of ``src`` (B, L, ...) at positions ``pos`` (B, Q) along dim 1."""
-    if zeros_outside:
-        pos = pos.clamp_min(0)
-    else:
-        pos = pos.clamp(0, length - 1)
+def _lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool) -> Tensor:
+    """Linear interpolation between the rows of ``src`` at fractional row positions.
+
+    Args:
+        src: (B, L, D) rows of D values (copied row by row, not element by element).
+        pos: (B, Q) row positions; clamped to ``[0, L-1]`` (border), or with
+            ``zeros_outside`` to ``>= 0`` with a zero neighbour beyond row L-1 (``grid_sample``
+            zeros padding, the official strip sampling).
+
+    Returns:
+        (B, Q, D); differentiable in ``src`` and ``pos``.
+    """
+    length = src.shape[1]
+    pos = pos.clamp_min(0) if zeros_outside else pos.clamp(0, length - 1)
     lo = pos.detach().floor().clamp_max(length - 1)
-    expand = (*pos.shape, *([1] * (src.dim() - 2)))
-    frac = (pos - lo).view(expand).to(src.dtype)
+    frac = (pos - lo).unsqueeze(-1).to(src.dtype)
     lo_i = lo.long()
     hi_i = (lo_i + 1).clamp_max(length - 1)
-    batch = torch.arange(src.shape[0], device=src.device)[:, None]
-    v_lo, v_hi = src[batch, lo_i], src[batch, hi_i]
+    v_lo, v_hi = gather_rows(src, lo_i), gather_rows(src, hi_i)
     if zeros_outside:  # beyond the last sample the neighbour is zero (grid_sample 'zeros')
-        v_hi = v_hi * (lo_i + 1 <= length - 1).view(expand).to(src.dtype)
-    return v_lo + frac * (v_hi - v_lo)
+        v_hi = v_hi * (lo_i + 1 <= length - 1).unsqueeze(-1).to(src.dtype)
+    return torch.lerp(v_lo, v_hi, frac)  # one pass over memory; differentiable in frac
+
+
+def _band_rows(images: Tensor, row_edges: Tensor, patch_size: int, antialias: int,
+               mode: SampleMode) -> Tensor:
+    """Stage 1 in row-major form: (B, C, H, W) → (B, R, p·a, C, W), band r's sampled rows."""
+    b, c, h, w = images.shape
+    num_rows = row_edges.shape[1] - 1
+    frac, shift = _sample_offsets(patch_size, antialias, mode, images.device, row_edges.dtype)
+    top, height = row_edges[:, :-1], row_edges[:, 1:] - row_edges[:, :-1]
+    ys = top[:, :, None] + height[:, :, None] * frac + shift  # (B, R, p·a)
+    rows = images.permute(0, 2, 1, 3).reshape(b, h, c * w)  # an image row = C·W values
+    return _lerp_rows(rows, ys.reshape(b, -1), zeros_outside=False).view(
+        b, num_rows, -1, c, w)
 
 
 def resample_bands(images: Tensor, row_edges: Tensor, patch_size: int, antialias: int = 1,
@@ -63,28 +84,24 @@ def resample_bands(images: Tensor, row_edges: Tensor, patch_size: int, antialias
     Returns:
         (B, C, p·a, R·W) the strip.
     """
-    b, c, h, w = images.shape
-    num_rows = row_edges.shape[1] - 1
-    frac, shift = _sample_offsets(patch_size, antialias, mode, images.device, row_edges.dtype)
-    top, height = row_edges[:, :-1], row_edges[:, 1:] - row_edges[:, :-1]
-    ys = top[:, :, None] + height[:, :, None] * frac + shift  # (B, R, p·a)
-    rows = images.permute(0, 2, 1, 3)  # (B, H, C, W): gather whole rows
-    strip = _lerp_gather(rows, ys.reshape(b, -1), h, zeros_outside=False)  # (B, R·p·a, C, W)
-    strip = strip.view(b, num_rows, -1, c, w).permute(0, 3, 2, 1, 4)
-    return strip.reshape(b, c, -1, num_rows * w)
+    bands = _band_rows(images, row_edges, patch_size, antialias, mode)
+    b, num_rows, ph, c, w = bands.shape
+    return bands.permute(0, 3, 2, 1, 4).reshape(b, c, ph, num_rows * w)
 
 
-def _strip_to_patches_torch(strip: Tensor, token_edges: Tensor, patch_size: int,
+def _strip_to_patches_torch(bands: Tensor, token_edges: Tensor, patch_size: int,
                             antialias: int, mode: SampleMode) -> Tensor:
-    b, c, ph, length = strip.shape
+    """Stage 2 from stage 1's (B, R, p·a, C, W) rows → (B, N, C, p·a, p·a)."""
+    b, num_rows, ph, c, w = bands.shape
     num_tokens = token_edges.shape[1] - 1
-    frac, shift = _sample_offsets(patch_size, antialias, mode, strip.device, token_edges.dtype)
+    frac, shift = _sample_offsets(patch_size, antialias, mode, bands.device, token_edges.dtype)
     start, width = token_edges[:, :-1], token_edges[:, 1:] - token_edges[:, :-1]
     xs = start[:, :, None] + width[:, :, None] * frac + shift  # (B, N, p·a)
-    cols = strip.permute(0, 3, 1, 2)  # (B, R·W, C, p·a)
+    # a strip column = the C·p·a values of one image column of one band
+    cols = bands.permute(0, 1, 4, 3, 2).reshape(b, num_rows * w, c * ph)
     # official: grid_sample(padding_mode='zeros'); centre sampling clamps (border).
-    patches = _lerp_gather(cols, xs.reshape(b, -1), length, zeros_outside=(mode == 'corner'))
-    # (B, N·pa, C, pa) -> (B, N, C, pa_y, pa_x)
+    patches = _lerp_rows(cols, xs.reshape(b, -1), zeros_outside=(mode == 'corner'))
+    # (B, N·pa_x, C·pa_y) -> (B, N, C, pa_y, pa_x)
     return patches.view(b, num_tokens, -1, c, ph).permute(0, 1, 3, 4, 2)
 
 
@@ -131,12 +148,13 @@ def resample_regions(images: Tensor, row_edges: Tensor, token_edges: Tensor, pat
     """
     if antialias < 1:
         raise ValueError(f'antialias must be >= 1, got {antialias}')
-    strip = resample_bands(images, row_edges, patch_size, antialias, mode)
-    if backend == 'mmcv':
-        return _strip_to_patches_mmcv(strip, token_edges, patch_size, antialias, mode)
-    if backend != 'torch':
+    if backend not in ('torch', 'mmcv'):
         raise ValueError(f"backend must be 'torch' or 'mmcv', got {backend!r}")
-    patches = _strip_to_patches_torch(strip, token_edges, patch_size, antialias, mode)
+    if backend == 'mmcv':
+        strip = resample_bands(images, row_edges, patch_size, antialias, mode)
+        return _strip_to_patches_mmcv(strip, token_edges, patch_size, antialias, mode)
+    bands = _band_rows(images, row_edges, patch_size, antialias, mode)
+    patches = _strip_to_patches_torch(bands, token_edges, patch_size, antialias, mode)
     if antialias > 1:
         b, n, c = patches.shape[:3]
         patches = torch.nn.functional.avg_pool2d(

@@ -9,6 +9,25 @@ import torch
 from torch import Tensor
 
 
+def gather_rows(src: Tensor, index: Tensor) -> Tensor:
+    """``src[b, index[b, q]]`` for every b, q: whole rows of C values, one ``index_select``.
+
+    ``torch.gather`` with an index expanded over C reads element by element; copying contiguous
+    rows is several times faster on CPU for the C = 192…768 of ViT features.
+
+    Args:
+        src: (B, M, C).
+        index: (B, Q) integer row indices in [0, M).
+
+    Returns:
+        (B, Q, C); differentiable in ``src``.
+    """
+    b, m, c = src.shape
+    offsets = torch.arange(b, device=src.device)[:, None] * m
+    flat = src.reshape(b * m, c).index_select(0, (index + offsets).flatten())
+    return flat.view(b, index.shape[1], c)
+
+
 def strip_integral(edges: Tensor, values: Tensor, points: Tensor) -> Tensor:
     """Integral from ``edges[..., 0]`` to each point of a piecewise-constant field.
 
@@ -29,28 +48,27 @@ def strip_integral(edges: Tensor, values: Tensor, points: Tensor) -> Tensor:
     inner = edges[:, 1:-1].contiguous()
     seg = torch.searchsorted(inner.detach(), points.detach().contiguous(), right=True)  # (B, Q)
     start = torch.gather(edges, 1, seg)
-    seg_c = seg.unsqueeze(-1).expand(-1, -1, values.shape[2])
-    base = torch.gather(cum, 1, seg_c)
-    slope = torch.gather(values, 1, seg_c)
-    return base + slope * (points - start).unsqueeze(-1)
+    return torch.addcmul(gather_rows(cum, seg), gather_rows(values, seg),
+                         (points - start).unsqueeze(-1))
 
 
-def interval_means(edges: Tensor, values: Tensor, starts: Tensor, ends: Tensor,
+def interval_means(edges: Tensor, values: Tensor, bounds: Tensor,
                    eps: float = 1e-12) -> Tensor:
-    """Length-weighted mean of a piecewise-constant field over intervals ``[starts, ends)``.
+    """Length-weighted mean of a piecewise-constant field over consecutive intervals.
 
     Args:
         edges: (B, M+1) segment boundaries of the field.
         values: (B, M, C) field values.
-        starts, ends: (B, K) interval end points.
+        bounds: (B, K+1) increasing boundaries; interval k is ``[bounds[k], bounds[k+1])``
+            (shared end points are integrated once).
         eps: guards zero-length intervals.
 
     Returns:
         (B, K, C) the mean of the field over each interval.
     """
-    k = starts.shape[1]
-    cum = strip_integral(edges, values, torch.cat([starts, ends], dim=1))
-    return (cum[:, k:] - cum[:, :k]) / (ends - starts).unsqueeze(-1).clamp_min(0).add(eps)
+    cum = strip_integral(edges, values, bounds)  # (B, K+1, C)
+    lengths = (bounds[:, 1:] - bounds[:, :-1]).clamp_min(0).add(eps).unsqueeze(-1)
+    return (cum[:, 1:] - cum[:, :-1]) / lengths
 
 
 def overlap_1d(a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor) -> Tensor:

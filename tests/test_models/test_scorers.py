@@ -46,3 +46,11 @@ def test_mobilenet_v3_trunk_is_frozen_and_official_shaped(arch, channels, tmp_pa
     torch.save(state, path)
     with pytest.raises(KeyError, match='features|0.0.weight'):
         MODELS.build(dict(type='MobileNetV3Scorer', arch=arch, checkpoint=str(path)))
+
+
+def test_mobilenet_v3_channels_last_scoring_is_the_same_function():
+    scorer = MODELS.build(dict(type='MobileNetV3Scorer', arch='small')).eval()
+    images = torch.randn(2, 3, 96, 64)
+    with torch.no_grad():
+        reference = scorer.mlp(scorer.features(images.contiguous()))  # stock NCHW layout
+        assert torch.allclose(scorer(images), reference, atol=1e-5)

@@ -25,15 +25,18 @@ def rebin_rows(cells: Tensor, row_edges: Tensor, image_h: int) -> Tensor:
         image_h: H in pixels (the grid's h rows are H/h pixels tall).
 
     Returns:
-        (B, C, R, w); weights are normalized per band (clamped overlaps, +1e-12).
+        (B, R, w, C), channels last: a band's cells are consecutive along the strip, the
+        order re-binning onto strip intervals needs. Weights are normalized per band
+        (clamped overlaps, +1e-12).
     """
-    h = cells.shape[2]
+    b, (n, c, h, w) = row_edges.shape[0], cells.shape
     cell_y = torch.arange(h + 1, device=cells.device, dtype=row_edges.dtype) * (image_h / h)
     weights = overlap_1d(row_edges[:, :-1, None], row_edges[:, 1:, None],
                          cell_y[:-1], cell_y[1:])  # (B, R, h)
     weights = weights / (weights.sum(-1, keepdim=True) + 1e-12)
-    cells = cells.to(row_edges.dtype).expand(row_edges.shape[0], -1, -1, -1)
-    return torch.einsum('brh,bchw->bcrw', weights, cells)
+    # one (R × h) @ (h × w·C) product per image; a shared table (n = 1) is not expanded
+    rows = cells.to(row_edges.dtype).permute(0, 2, 3, 1).reshape(n, h, w * c)
+    return torch.matmul(weights, rows).view(b, -1, w, c)
 
 
 class TokenLayout:
@@ -132,7 +135,7 @@ class TokenLayout:
 
     # ------------------------------------------------------------------ cells → tokens
     def rebin_rows(self, cells: Tensor) -> Tensor:
-        """(B or 1, C, h, w) per-cell field → (B, C, R, w) band means (see :func:`rebin_rows`)."""
+        """(B or 1, C, h, w) per-cell field → (B, R, w, C) band means (see :func:`rebin_rows`)."""
         return rebin_rows(cells, self.row_edges, self.image_hw[0])
 
     def rebin(self, cells: Tensor) -> Tensor:
@@ -147,14 +150,13 @@ class TokenLayout:
         Returns:
             (B, N, C).
         """
-        w_cells = cells.shape[3]
-        bands = self.rebin_rows(cells)  # (B, C, R, w)
-        b, c = bands.shape[:2]
-        seg = bands.permute(0, 2, 3, 1).reshape(b, -1, c)  # (B, R·w, C) along the strip
+        bands = self.rebin_rows(cells)  # (B, R, w, C)
+        b, _, w_cells, c = bands.shape
+        seg = bands.view(b, -1, c)  # (B, R·w, C) along the strip
         dtype = self.token_edges.dtype
         seg_edges = torch.arange(seg.shape[1] + 1, device=seg.device, dtype=dtype)
         seg_edges = (seg_edges * (self.image_hw[1] / w_cells)).expand(b, -1)
-        return interval_means(seg_edges, seg, self.token_edges[:, :-1], self.token_edges[:, 1:])
+        return interval_means(seg_edges, seg, self.token_edges)
 
     # ------------------------------------------------------------------ image ↔ tokens
     def resample(self, images: Tensor, patch_size: int, antialias: int = 1,
