@@ -215,8 +215,8 @@ def _stuff_appearance(rng: np.random.Generator, stuff: str, height: int,
     return base + amplitude * (luma + 0.3 * chroma)
 
 
-def render_background(rng: np.random.Generator, height: int,
-                      width: int) -> tuple[np.ndarray, np.ndarray]:
+def render_background(rng: np.random.Generator, height: int, width: int,
+                      textured: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Draws a stuff-only background in one of four layouts, chosen uniformly.
 
     Layouts: plain wall; gradient sky; floor or grass texture; a split with sky or wall on top
@@ -226,12 +226,14 @@ def render_background(rng: np.random.Generator, height: int,
         rng: source of every random choice.
         height: image height in pixels.
         width: image width in pixels.
+        textured: allow the textured layouts (floor, grass, split); False draws a plain wall
+            or a sky gradient only.
 
     Returns:
         tuple: (H, W, 3) float32 RGB image in [0, 255] (not yet clipped) and (H, W) uint8
         semantic ids into :data:`SCENE_CLASSES`.
     """
-    layout = int(rng.integers(4))
+    layout = int(rng.integers(4 if textured else 2))
     if layout < 3:
         stuff = ('wall', 'sky', str(rng.choice(['floor', 'grass'])))[layout]
         image = _stuff_appearance(rng, stuff, height, width)

@@ -99,6 +99,19 @@ def resize_pos_embed(pos: Tensor, dst_grid: tuple[int, int], src_extra: int,
     return torch.cat([extra, grid], dim=1) if dst_extra else grid
 
 
+def inflate_patch_projection(weight: Tensor, in_channels: int) -> Tensor:
+    """An image patch projection (C, c, p, p) → (C, k·c, p, p) for tubelets of k frames.
+
+    The weight is repeated over the k frames and divided by k (I3D-style inflation), so a
+    tubelet of k identical frames embeds exactly as the image model embeds the frame.
+    """
+    frames, rest = divmod(in_channels, weight.shape[1])
+    if rest or frames < 1:
+        raise ValueError(f'cannot inflate a patch projection of {weight.shape[1]} input channels '
+                         f'to {in_channels}')
+    return weight.repeat(1, frames, 1, 1) / frames
+
+
 def convert_checkpoint(checkpoint: dict, model: nn.Module,
                        layout: Optional[Layout] = None) -> dict[str, Tensor]:
     """Any supported checkpoint → a state dict for ``model`` (a DARTViT), positional table
@@ -109,6 +122,9 @@ def convert_checkpoint(checkpoint: dict, model: nn.Module,
             segmentor/detector checkpoint is accepted, its ``backbone.`` keys are used).
         model: the target :class:`DARTViT`.
         layout: force a layout instead of detecting it.
+
+    The patch projection of an image checkpoint is inflated for a tubelet model
+    (:func:`inflate_patch_projection`).
     """
     state = unwrap_state_dict(checkpoint)
     if any(k.startswith('backbone.') for k in state):
@@ -127,6 +143,11 @@ def convert_checkpoint(checkpoint: dict, model: nn.Module,
                                               dst_extra)
     if not getattr(model, 'with_cls_token', True):
         state.pop('cls_token', None)
+    proj = getattr(getattr(model, 'tokenizer', None), 'proj', None)
+    weight = state.get('tokenizer.proj.weight')
+    if proj is not None and weight is not None and weight.dim() == 4 \
+            and weight.shape[1] < proj.weight.shape[1]:  # image weights into a tubelet model
+        state['tokenizer.proj.weight'] = inflate_patch_projection(weight, proj.weight.shape[1])
     return state
 
 

@@ -25,8 +25,9 @@ def cli():
      dict(num_train=2, num_val=1, sizes=[[48, 64], [64, 48]], seed=0, difficulty='demo',
           num_empty_train=1)),
     (['video', '--num-train', '1', '--num-val', '1', '--size', '32', '48', '--num-frames', '4',
-      '--fps', '5'],
-     dict(num_train=1, num_val=1, size=[32, 48], seed=0, num_frames=4, fps=5.0)),
+      '--fps', '5', '--difficulty', 'hard'],
+     dict(num_train=1, num_val=1, size=[32, 48], seed=0, num_frames=4, fps=5.0,
+          difficulty='hard')),
 ])
 def test_cli_passes_options_through(cli, tmp_path, capsys, argv, expected):
     cli.main([*argv, '--out', str(tmp_path)])

@@ -127,3 +127,67 @@ def test_frozen_stages_freeze_the_temporal_embedding() -> None:
     assert not model.time_embed.requires_grad
     assert not model.tokenizer.proj.weight.requires_grad
     assert model.blocks[1].attn.qkv.weight.requires_grad
+
+
+def test_tubelets_share_a_layout_and_stack_their_frames() -> None:
+    model = build(tubelet_size=2, tokenizer=dict(type='GridTokenizer'), budget_split='uniform')
+    assert model.tokenizer.proj.weight.shape[1] == 6  # 2 frames x 3 channels
+    assert model.time_embed.shape == (1, T // 2, 32)
+    batch = clips()
+    with torch.no_grad():
+        out = model(batch)
+        _, clip = model.tokenize_clip(batch)
+    assert out.shape == (2, 32, T // 2, 2, 2)  # one map per tubelet
+    assert model.side_outputs['budgets'].tolist() == [[16] * (T // 2)] * 2
+    # tubelet u = frames 2u and 2u+1 stacked frame-major along channels, then the p x p conv
+    stacked = batch[:, :, 2:4].transpose(1, 2).reshape(2, 6, SIZE, SIZE)  # tubelet 1
+    expected = model.tokenizer.proj(stacked).flatten(2).transpose(1, 2)  # (B, 16, C)
+    torch.testing.assert_close(clip.tokens[:, 16:32], expected, atol=1e-5, rtol=1e-4)
+    assert (clip.frame_index[:, 16:32] == 1).all()
+
+
+def test_dart_tubelets_split_the_clip_budget_over_tubelets() -> None:
+    model = build(tubelet_size=2)
+    out = model(clips())
+    assert out.shape == (2, 32, T // 2, 2, 2)
+    budgets = model.side_outputs['budgets']
+    assert model.clip_tokens == (T // 2) * 8
+    assert budgets.shape == (2, T // 2) and (budgets.sum(dim=1) == (T // 2) * 8).all()
+    assert model.side_outputs['importance'].shape == (2, T // 2, 4, 4)
+
+
+def test_image_checkpoint_inflates_into_a_tubelet_model(tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    grid = dict(type='GridTokenizer')
+    image = MODELS.build(dict(type='DARTViT', arch=ARCH, img_size=SIZE, patch_size=PATCH,
+                              tokenizer=grid))
+    path = tmp_path / 'image.pth'
+    torch.save({'state_dict': image.state_dict()}, path)
+    video = build(tubelet_size=2, tokenizer=grid, budget_split='uniform',
+                  init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    frame = clips(batch=1)[:, :, 0]  # (1, 3, H, W)
+    static = frame[:, :, None].expand(-1, -1, T, -1, -1)  # every frame the same
+    with torch.no_grad():
+        _, clip = video.tokenize_clip(static)
+        image_tokens = image.tokenizer(frame).tokens
+    # a tubelet of identical frames embeds exactly as the image model embeds the frame
+    torch.testing.assert_close(clip.tokens[:, :16], image_tokens, atol=1e-5, rtol=1e-4)
+
+
+def test_tubelet_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match='tubelet_size'):
+        build(tubelet_size=3)  # does not divide num_frames=4
+    model = build(tubelet_size=2)
+    with pytest.raises(ValueError, match='tubelet_size=2'):
+        model(clips(frames=5))
+    with pytest.raises(ValueError, match='in_channels=3'):
+        model(torch.zeros(1, 6, T, SIZE, SIZE))
+
+
+def test_a_config_init_cfg_replaces_the_vit_default() -> None:
+    model = build(init_cfg=dict(type='Constant', layer='Linear', val=0.5, bias=0.0))
+    weight = model.blocks[0].attn.qkv.weight
+    assert torch.all(weight == 0.5)  # not overwritten by the truncated-normal default
+    assert not model.time_embed.any()  # embeddings left at zero
+    default = build()
+    assert float(default.blocks[0].attn.qkv.weight.std()) == pytest.approx(0.02, rel=0.2)

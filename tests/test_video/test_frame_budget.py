@@ -166,3 +166,18 @@ def test_frame_budget_argument_errors() -> None:
     tokenizer = build_tokenizer(SCORERS[0])
     with pytest.raises(ValueError, match=r'\(B, T, C, H, W\)'):
         FrameBudget()(tokenizer, torch.zeros(T, 3, 64, 64))
+
+
+def test_tubelets_get_one_budget_each_and_the_changing_one_gets_more() -> None:
+    tokenizer = MODELS.build(dict(type='DARTTokenizer', in_channels=6, embed_dims=16,
+                                  patch_size=8, num_tokens=PER_FRAME,
+                                  scorer=SCORERS[0])).eval()
+    with torch.no_grad():
+        out = FrameBudget('importance', motion_weight=1.0)(tokenizer, differing_clip(),
+                                                          tubelet_size=2)
+    budgets = out.budgets[0]
+    assert budgets.shape == (T // 2,) and budgets.sum() == (T // 2) * PER_FRAME
+    assert (budgets[2] > torch.cat([budgets[:2], budgets[3:]])).all(), budgets.tolist()  # 4, 5
+    assert out.importance.shape == (1, T // 2, 8, 8)
+    with pytest.raises(ValueError, match='tubelet_size'):
+        FrameBudget()(tokenizer, differing_clip(), tubelet_size=3)

@@ -81,7 +81,9 @@ def test_train_and_test_step_on_demo_clips(path: Path,
     assert torch.isfinite(losses['loss_cls'])
     assert not torch.equal(before, model.backbone.blocks[0].attn.qkv.weight)
     budgets = model.backbone.side_outputs['budgets']
-    assert (budgets.sum(dim=1) == 8 * cfg.model.backbone.tokenizer.get('num_tokens', 64)).all()
+    units = 8 // model.backbone.tubelet_size  # frames, or tubelets of frames
+    assert budgets.shape[1] == units
+    assert (budgets.sum(dim=1) == units * cfg.model.backbone.tokenizer.get('num_tokens', 64)).all()
 
     val_batch = next(iter(Runner.build_dataloader(cfg.val_dataloader)))
     samples = model.test_step(val_batch)
@@ -142,4 +144,5 @@ def test_init_recognizer_and_inference(trained_demo: tuple[Path, str], video_dem
     result = inference_recognizer(model, str(video))
     assert result.pred_score.shape == (len(VIDEO_DEMO_CLASSES),)
     assert 0 <= int(result.pred_label) < len(VIDEO_DEMO_CLASSES)
-    assert (model.backbone.side_outputs['budgets'].sum(dim=1) == 8 * 32).all()
+    units = 8 // model.backbone.tubelet_size
+    assert (model.backbone.side_outputs['budgets'].sum(dim=1) == units * 32).all()

@@ -47,6 +47,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         if kind in ('ade20k', 'coco'):
             sub.add_argument('--difficulty', choices=('demo', 'hard'),
                              help="'hard': more and smaller objects (evidence study)")
+        if kind == 'video':
+            sub.add_argument('--difficulty', choices=('demo', 'hard'),
+                             help="'hard': textured backgrounds and more distractors")
         if kind in ('ade20k', 'video'):
             sub.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
                              help='image / frame size')

@@ -27,14 +27,18 @@ class DARTVideoViT(DARTViT):
     ``budget_split='uniform'`` it is the fixed-grid joint space-time ViT baseline.
 
     Input and output follow mmaction2's ``Recognizer3D``: (B, C, T, H, W) in; with
-    ``out_type='dense'`` (B, C, T, H/s, W/s) maps rendered from the tokens by area overlap
-    (for ``I3DHead``), ``'avg'`` the mean token (B, C) and ``'cls'`` the class token (B, C)
-    (for ``TimeSformerHead``). One tensor per ``out_indices`` entry; a single entry returns the
+    ``out_type='dense'`` (B, C, T', H/s, W/s) maps (T' = T / ``tubelet_size``) rendered from
+    the tokens by area overlap (for ``I3DHead``), ``'avg'`` the mean token (B, C) and ``'cls'``
+    the class token (B, C) (for ``TimeSformerHead``). One tensor per ``out_indices`` entry; a single entry returns the
     tensor itself, as mmaction2's heads expect.
 
     Args:
-        num_frames: T of the learned temporal embedding; clips with another T use it linearly
-            interpolated.
+        num_frames: T, frames per clip of the learned temporal embedding; clips with another
+            T use it linearly interpolated.
+        tubelet_size: k frames per tubelet (ViViT / VideoMAE style): the k frames share one
+            partition and budget and their patches are embedded together, so every token sees
+            how its region changes (the projection has k × ``in_channels`` inputs). 1 (default)
+            tokenizes every frame on its own; T must be a multiple of k.
         budget_split: ``'importance'`` or ``'uniform'`` (the comparison baseline).
         budget_power: frame shares ∝ importance mass**power (1: equal mass per token).
         motion_weight: weight of the motion term in the importance, in [0, 1].
@@ -44,20 +48,32 @@ class DARTVideoViT(DARTViT):
         with_cls_token: prepend one class token per clip.
         **kwargs: every other argument of :class:`DARTViT` (``arch``, ``patch_size``,
             ``tokenizer``, ``out_indices``, ``out_strides``, ``drop_path_rate``, ``with_cp``,
-            ``frozen_stages``, ``init_cfg``, ...). The tokenizer's own budget (``num_tokens`` or
-            ``token_ratio``) is the *average per frame*: the clip budget is T times it.
+            ``frozen_stages``, ``init_cfg``, ...). ``in_channels`` counts the channels of one
+            frame. The tokenizer's own budget (``num_tokens`` or ``token_ratio``) is the
+            *average per frame (tubelet)*: the clip budget is T/k times it.
             ``init_cfg=dict(type='Pretrained', checkpoint=...)`` loads an image DART / DeiT
-            checkpoint; the temporal embedding then starts at zero (the image model).
+            checkpoint (with tubelets its patch projection is inflated: repeated over the k
+            frames and divided by k); the temporal embedding then starts at zero (the image
+            model).
     """
 
-    def __init__(self, num_frames: int = 8, budget_split: BudgetSplit = 'importance',
+    def __init__(self, num_frames: int = 8, tubelet_size: int = 1,
+                 budget_split: BudgetSplit = 'importance',
                  budget_power: float = 1.0, motion_weight: float = 0.5,
                  min_frame_tokens: int = 1, out_type: OutType = 'dense',
-                 img_size: Union[int, Sequence[int]] = 224, with_cls_token: bool = True,
-                 **kwargs: Any):
-        super().__init__(img_size=img_size, with_cls_token=with_cls_token, **kwargs)
+                 img_size: Union[int, Sequence[int]] = 224, in_channels: int = 3,
+                 with_cls_token: bool = True, **kwargs: Any):
         if not isinstance(num_frames, int) or num_frames < 1:
             raise ValueError(f'num_frames must be a positive int, got {num_frames!r}')
+        if not isinstance(tubelet_size, int) or tubelet_size < 1 or num_frames % tubelet_size:
+            raise ValueError(f'tubelet_size must be a positive int dividing num_frames='
+                             f'{num_frames}, got {tubelet_size!r}')
+        # the tokenizer embeds tubelets: k frames of in_channels each
+        super().__init__(img_size=img_size, in_channels=tubelet_size * in_channels,
+                         with_cls_token=with_cls_token, **kwargs)
+        self.frame_channels = in_channels
+        self.tubelet_size = tubelet_size
+        units = num_frames // tubelet_size
         if out_type not in ('dense', 'avg', 'cls'):
             raise ValueError(f"out_type must be 'dense', 'avg' or 'cls', got {out_type!r}")
         if out_type == 'cls' and not with_cls_token:
@@ -67,21 +83,22 @@ class DARTVideoViT(DARTViT):
         self.frame_budget = FrameBudget(budget_split, budget_power, motion_weight,
                                         min_frame_tokens)
         # fail at build time on budgets the nominal clip cannot hold
-        self.clip_tokens = self.frame_budget.clip_total(self.tokenizer, num_frames,
-                                                        self.img_size)
-        if min_frame_tokens * num_frames > self.clip_tokens:
+        self.clip_tokens = self.frame_budget.clip_total(self.tokenizer, units, self.img_size)
+        if min_frame_tokens * units > self.clip_tokens:
             raise ValueError(f'min_frame_tokens={min_frame_tokens} exceeds the average budget of '
-                             f'{self.clip_tokens // num_frames} tokens per frame')
+                             f'{self.clip_tokens // units} tokens per frame')
         if budget_split == 'importance' and not isinstance(self.tokenizer, DARTTokenizer):
             raise ValueError(f'{type(self.tokenizer).__name__} has a fixed budget per frame: '
                              "use budget_split='uniform'")
-        self.time_embed = nn.Parameter(torch.zeros(1, num_frames, self.embed_dims))
+        # one entry per tubelet (per frame when tubelet_size is 1)
+        self.time_embed = nn.Parameter(torch.zeros(1, units, self.embed_dims))
         self._freeze_stages()
 
     def init_weights(self) -> None:
         super().init_weights()
-        # from an image checkpoint the temporal embedding stays zero: the image model at start
-        if not (self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained'):
+        # from an image checkpoint the temporal embedding stays zero (the image model at
+        # start); a config's own init_cfg decides for itself (see DARTViT.init_weights)
+        if self.init_cfg is None:
             trunc_normal_(self.time_embed, std=0.02)
 
     def _freeze_stages(self) -> None:
@@ -89,11 +106,12 @@ class DARTVideoViT(DARTViT):
         if self.frozen_stages >= 0 and hasattr(self, 'time_embed'):
             self.time_embed.requires_grad_(False)
 
-    def temporal_embedding(self, num_frames: int) -> Tensor:
-        """(1, T, C) learned frame-index embedding, interpolated if T != ``num_frames``."""
-        if num_frames == self.num_frames:
+    def temporal_embedding(self, num_units: int) -> Tensor:
+        """(1, T', C) learned frame (tubelet) index embedding, interpolated if T' differs
+        from the nominal ``num_frames / tubelet_size``."""
+        if num_units == self.time_embed.shape[1]:
             return self.time_embed
-        table = F.interpolate(self.time_embed.transpose(1, 2), size=num_frames, mode='linear',
+        table = F.interpolate(self.time_embed.transpose(1, 2), size=num_units, mode='linear',
                               align_corners=False)
         return table.transpose(1, 2)
 
@@ -103,9 +121,16 @@ class DARTVideoViT(DARTViT):
         if not isinstance(inputs, Tensor) or inputs.dim() != 5:
             shape = tuple(inputs.shape) if isinstance(inputs, Tensor) else type(inputs).__name__
             raise ValueError(f'inputs must be (B, C, T, H, W) clips, got {shape}')
+        if inputs.shape[1] != self.frame_channels:
+            raise ValueError(f'clips have {inputs.shape[1]} channels, the backbone expects '
+                             f'in_channels={self.frame_channels}')
+        if inputs.shape[2] % self.tubelet_size:
+            raise ValueError(f'clips of {inputs.shape[2]} frames cannot be cut into tubelets '
+                             f'of tubelet_size={self.tubelet_size}')
         frames = inputs.transpose(1, 2)  # (B, T, C, H, W)
-        clip = self.frame_budget(self.tokenizer, frames, self.pos_table(), num_tokens)
-        time = self.temporal_embedding(frames.shape[1])[0, clip.frame_index]  # (B, N, C)
+        clip = self.frame_budget(self.tokenizer, frames, self.pos_table(), num_tokens,
+                                 self.tubelet_size)
+        time = self.temporal_embedding(clip.num_frames)[0, clip.frame_index]  # (B, N, C)
         x = clip.tokens + time if clip.pos is None else clip.tokens + clip.pos + time
         if self.cls_token is not None:
             cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
@@ -159,8 +184,9 @@ class DARTVideoViT(DARTViT):
             inputs: (B, C, T, H, W) normalized clips (``format_shape='NCTHW'``).
             num_tokens: clip budget N for this call (default T × the per-frame budget).
 
-        ``side_outputs`` keeps the (detached) budgets (B, T), importance (B, T, h, w),
-        per-token frame index (B, N) and per-budget-group layouts of this forward.
+        ``side_outputs`` keeps the (detached) budgets (B, T'), importance (B, T', h, w),
+        per-token frame (tubelet) index (B, N) and per-budget-group layouts of this forward
+        (T' = T / ``tubelet_size``).
         """
         _, kept, clip = self._forward_clip(inputs, self.out_indices, num_tokens)
         outs = tuple(self._format(x, clip, s) for x, s in zip(kept, self.out_strides))

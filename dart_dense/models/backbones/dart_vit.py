@@ -62,6 +62,8 @@ class DARTViT(BaseModule):
         norm_eval: keep BatchNorm layers (e.g. in a conv scorer) in eval mode while training.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` loads an official DART, timm /
             DeiT or dart_dense checkpoint through :func:`dart_dense.utils.load_pretrained`.
+            Any other mmengine initializer config (dict or list) replaces the ViT default
+            (truncated normal, std 0.02, for the block linears and the positional table).
     """
 
     def __init__(self,
@@ -82,7 +84,7 @@ class DARTViT(BaseModule):
                  with_cp: bool = False,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[Union[dict, list[dict]]] = None):
         super().__init__(init_cfg=init_cfg)
         from timm.models.vision_transformer import Block  # timm imports torchvision: lazy
 
@@ -162,11 +164,15 @@ class DARTViT(BaseModule):
                 for i, s in zip(self.out_indices, self.out_strides)]
 
     def init_weights(self) -> None:
-        if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
+        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             from dart_dense.utils.ckpt_convert import load_pretrained
             load_pretrained(self, self.init_cfg['checkpoint'])
             return
         super().init_weights()
+        if self.init_cfg is not None:
+            # the config's initializers (mmengine init_cfg) replace the ViT default below;
+            # parameters they do not name keep PyTorch's defaults (embeddings: zeros)
+            return
         trunc_normal_(self.pos_embed, std=0.02)
         if self.cls_token is not None:
             nn.init.normal_(self.cls_token, std=1e-6)

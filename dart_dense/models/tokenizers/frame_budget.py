@@ -13,6 +13,13 @@ Frames with different budgets cannot be stacked into one partition call, so fram
 by budget (one batched partition/resample/embed per distinct budget). The clip sequences need
 no padding: every clip has exactly N tokens, so the transformer sees (B, N, C) without an
 attention mask.
+
+Tubelets (``tubelet_size`` k > 1, as in ViViT / VideoMAE) take the place of frames: k
+consecutive frames share one partition (the mean of their importance) and one budget, every
+frame of the tubelet is resampled through that layout, and the k patches of a region are
+embedded together (the projection sees k·C input channels). A token then carries how its
+region changes over k frames, which a model trained from scratch picks up far sooner than
+motion across separate frame tokens.
 """
 from dataclasses import dataclass
 from typing import Literal, Optional
@@ -170,13 +177,15 @@ class FrameGroup:
 class ClipTokens:
     """A batch of clips as token sequences of equal length N.
 
+    "Frame" below means the unit that is tokenized: a frame, or a tubelet of k frames.
+
     Attributes:
         tokens: (B, N, C) embedded tokens, frame-major (frame 0's tokens first).
         pos: (B, N, C) spatial positional embedding re-binned to the tokens, or None.
-        frame_index: (B, N) int64 frame of every token.
-        budgets: (B, T) int64 tokens per frame (rows sum to N).
+        frame_index: (B, N) int64 frame (tubelet) of every token.
+        budgets: (B, T') int64 tokens per frame (tubelet) (rows sum to N).
         groups: one :class:`FrameGroup` per distinct budget.
-        importance: (B, T, h, w) clip-standardized importance, or None (fixed grid).
+        importance: (B, T', h, w) clip-standardized importance, or None (fixed grid).
     """
     tokens: Tensor
     pos: Optional[Tensor]
@@ -249,44 +258,53 @@ class FrameBudget:
 
     def __call__(self, tokenizer: BaseTokenizer, frames: Tensor,
                  pos_table: Optional[Tensor] = None,
-                 num_tokens: Optional[int] = None) -> ClipTokens:
+                 num_tokens: Optional[int] = None, tubelet_size: int = 1) -> ClipTokens:
         """Tokenize a batch of clips.
 
         Args:
             tokenizer: a :class:`DARTTokenizer` (adaptive) or any fixed-budget tokenizer
                 (e.g. ``GridTokenizer``: every frame gets the grid, ``split`` must be uniform).
+                Its ``in_channels`` is ``tubelet_size`` × the frames' channels.
             frames: (B, T, C, H, W) normalized frames.
             pos_table: optional (1, C, h, w) spatial positional table.
-            num_tokens: clip budget N (default T × the tokenizer's per-frame budget).
+            num_tokens: clip budget N (default T' × the tokenizer's budget, T' = T / k).
+            tubelet_size: k, frames per tubelet (see the module docstring); T % k == 0.
 
         Returns:
-            :class:`ClipTokens` with N tokens per clip.
+            :class:`ClipTokens` with N tokens per clip, one budget per tubelet.
         """
         if frames.dim() != 5:
             raise ValueError(f'frames must be (B, T, C, H, W), got {tuple(frames.shape)}')
-        b, t = frames.shape[:2]
-        flat = frames.flatten(0, 1)
+        b, t, c, h, w = frames.shape
+        if not isinstance(tubelet_size, int) or tubelet_size < 1 or t % tubelet_size:
+            raise ValueError(f'tubelet_size must be a positive int dividing the clip length '
+                             f'T={t}, got {tubelet_size!r}')
+        units = t // tubelet_size
+        # (B, T', k·C, H, W): the k frames of a tubelet stacked along channels, frame-major
+        flat = frames.reshape(b * units, tubelet_size * c, h, w)
         hw = tokenizer.check_images(flat)
         tokenizer.check_pos_embed(pos_table, tokenizer.embed_dims)
-        total = self.clip_total(tokenizer, t, hw, num_tokens)
+        total = self.clip_total(tokenizer, units, hw, num_tokens)
         if not isinstance(tokenizer, DARTTokenizer):
             if self.split != 'uniform':
                 raise ValueError(f'{type(tokenizer).__name__} has a fixed budget per frame: '
                                  "use budget_split='uniform'")
-            out = tokenizer(flat, pos_table, num_tokens=total // t)
-            budgets = torch.full((b, t), total // t, dtype=torch.long, device=frames.device)
+            out = tokenizer(flat, pos_table, num_tokens=total // units)
+            budgets = torch.full((b, units), total // units, dtype=torch.long,
+                                 device=frames.device)
             return self._assemble([out.tokens], [out.pos], [out.layout],
-                                  [torch.arange(b * t, device=frames.device)], budgets, None)
+                                  [torch.arange(b * units, device=frames.device)], budgets, None)
 
-        logits = tokenizer.scorer(flat)
+        logits = tokenizer.scorer(frames.flatten(0, 1))  # every frame, in one pass
         logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
-        importance = clip_importance(logits.view(b, t, *logits.shape[1:]),
-                                     tokenizer.partition_grid(hw), frames, self.motion_weight,
-                                     tokenizer.score_floor)
+        grid = tokenizer.partition_grid(hw)
+        importance = clip_importance(logits.view(b, t, *logits.shape[1:]), grid, frames,
+                                     self.motion_weight, tokenizer.score_floor)
+        importance = importance.view(b, units, tubelet_size, *grid).mean(dim=2)
         if self.split == 'importance':
             weights = importance.detach().sum(dim=(2, 3)).double() ** self.power
         else:
-            weights = torch.ones(b, t, dtype=torch.float64, device=frames.device)
+            weights = torch.ones(b, units, dtype=torch.float64, device=frames.device)
         budgets = split_budget(weights, total, tokenizer.capacity(hw), self.min_tokens)
 
         tokens, pos, layouts, members = [], [], [], []
