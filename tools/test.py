@@ -14,7 +14,7 @@ import os.path as osp
 import dart_dense  # noqa: F401  (compatibility shims; must precede torchvision/mmaction imports)
 from dart_dense.datasets.data_check import check_dataset_paths
 from dart_dense.utils.checkpoint import mmengine_checkpoint_globals
-from dart_dense.utils.dist import LAUNCHERS
+from dart_dense.utils.dist import LAUNCHERS, shutdown_distributed
 from dart_dense.utils.launch import build_runner, load_run_config
 from mmengine.config import Config, ConfigDict, DictAction
 
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     runner = build_runner(cfg)
     with mmengine_checkpoint_globals():  # our checkpoints hold mmengine's message-hub types
         runner.test()
+    shutdown_distributed()  # all ranks finish together (gloo teardown)
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-__all__ = ['LAUNCHERS', 'rank_environment', 'setup_cpu_distributed']
+__all__ = ['LAUNCHERS', 'rank_environment', 'setup_cpu_distributed', 'shutdown_distributed']
 
 LAUNCHERS: tuple[str, ...] = ('none', 'pytorch', 'slurm', 'mpi')
 DEFAULT_MASTER_PORT = '29500'
@@ -122,3 +122,17 @@ def setup_cpu_distributed(cfg: Any, launcher: str) -> bool:
     env_cfg['dist_cfg'] = dist_cfg
     cfg.env_cfg = env_cfg
     return True
+
+
+def shutdown_distributed() -> None:
+    """Ends a distributed run cleanly: every rank waits for the others, then leaves the group.
+
+    Without it each process exits while its gloo communication threads may still be tearing
+    down, and a rank occasionally aborts after finishing its work ("terminate called without
+    an active exception", SIGABRT; seen with ``tools/dist_test.sh`` on CPU), which torchrun
+    reports as a failed run. Call it after a run succeeded (not on the error path: the barrier
+    would wait for a rank that is gone). No-op outside a distributed run.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

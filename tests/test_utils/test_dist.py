@@ -8,7 +8,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-from dart_dense.utils.dist import rank_environment, setup_cpu_distributed
+from dart_dense.utils.dist import rank_environment, setup_cpu_distributed, shutdown_distributed
 
 
 def _free_port() -> int:
@@ -61,6 +61,23 @@ def test_cpu_pytorch_launcher_inits_gloo(monkeypatch: pytest.MonkeyPatch) -> Non
     assert cfg.model_wrapper_cfg == dict(type='MMDistributedDataParallel', device_ids=None,
                                          broadcast_buffers=False, find_unused_parameters=True)
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the gloo path is for CPU-only machines')
+def test_shutdown_leaves_the_group_and_is_a_no_op_without_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    shutdown_distributed()  # not distributed: nothing to do, no error
+    for key, value in dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0', MASTER_ADDR='127.0.0.1',
+                           MASTER_PORT=str(_free_port())).items():
+        monkeypatch.setenv(key, value)
+    try:
+        setup_cpu_distributed(_config(), 'pytorch')
+        assert dist.is_initialized()
+        shutdown_distributed()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def test_rank_environment_slurm() -> None:
