@@ -131,8 +131,9 @@ def shutdown_distributed() -> None:
     down, and a rank occasionally aborts after finishing its work ("terminate called without
     an active exception", SIGABRT; seen with ``tools/dist_test.sh`` on CPU), which torchrun
     reports as a failed run. Call it after a run succeeded (not on the error path: the barrier
-    would wait for a rank that is gone). No-op outside a distributed run.
+    would wait for a rank that is gone). No-op outside a gloo run: the stock nccl path on GPUs
+    stays mmengine's.
     """
-    if dist.is_available() and dist.is_initialized():
+    if dist.is_available() and dist.is_initialized() and dist.get_backend() == 'gloo':
         dist.barrier()
         dist.destroy_process_group()

@@ -29,8 +29,8 @@ class DARTVideoViT(DARTViT):
     Input and output follow mmaction2's ``Recognizer3D``: (B, C, T, H, W) in; with
     ``out_type='dense'`` (B, C, T', H/s, W/s) maps (T' = T / ``tubelet_size``) rendered from
     the tokens by area overlap (for ``I3DHead``), ``'avg'`` the mean token (B, C) and ``'cls'``
-    the class token (B, C) (for ``TimeSformerHead``). One tensor per ``out_indices`` entry; a single entry returns the
-    tensor itself, as mmaction2's heads expect.
+    the class token (B, C) (for ``TimeSformerHead``). One tensor per ``out_indices`` entry; a
+    single entry returns the tensor itself, as mmaction2's heads expect.
 
     Args:
         num_frames: T, frames per clip of the learned temporal embedding; clips with another
@@ -124,9 +124,6 @@ class DARTVideoViT(DARTViT):
         if inputs.shape[1] != self.frame_channels:
             raise ValueError(f'clips have {inputs.shape[1]} channels, the backbone expects '
                              f'in_channels={self.frame_channels}')
-        if inputs.shape[2] % self.tubelet_size:
-            raise ValueError(f'clips of {inputs.shape[2]} frames cannot be cut into tubelets '
-                             f'of tubelet_size={self.tubelet_size}')
         frames = inputs.transpose(1, 2)  # (B, T, C, H, W)
         clip = self.frame_budget(self.tokenizer, frames, self.pos_table(), num_tokens,
                                  self.tubelet_size)

@@ -277,8 +277,8 @@ class FrameBudget:
             raise ValueError(f'frames must be (B, T, C, H, W), got {tuple(frames.shape)}')
         b, t, c, h, w = frames.shape
         if not isinstance(tubelet_size, int) or tubelet_size < 1 or t % tubelet_size:
-            raise ValueError(f'tubelet_size must be a positive int dividing the clip length '
-                             f'T={t}, got {tubelet_size!r}')
+            raise ValueError(f'tubelet_size={tubelet_size!r} must be a positive int dividing '
+                             f'the clip length T={t}')
         units = t // tubelet_size
         # (B, T', k·C, H, W): the k frames of a tubelet stacked along channels, frame-major
         flat = frames.reshape(b * units, tubelet_size * c, h, w)
