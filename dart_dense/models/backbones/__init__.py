@@ -1,4 +1,4 @@
 from .dart_video import DARTVideoViT
-from .dart_vit import ARCH_ZOO, DARTViT
+from .dart_vit import ARCH_ZOO, DARTViT, TokenFeatures
 
-__all__ = ['ARCH_ZOO', 'DARTViT', 'DARTVideoViT']
+__all__ = ['ARCH_ZOO', 'DARTViT', 'DARTVideoViT', 'TokenFeatures']

@@ -1,5 +1,6 @@
 """DARTViT: a plain ViT whose tokenizer is pluggable (DART regions or the fixed grid), with
 dense multi-scale outputs rendered from the tokens through the layout."""
+from dataclasses import dataclass
 from typing import Literal, Optional, Sequence, Union
 
 import torch
@@ -11,7 +12,7 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from ..tokenizers import BaseTokenizer, TokenizerOutput
+from ..tokenizers import BaseTokenizer, TokenizerOutput, TokenLayout
 
 # DeiT presets: embed_dims, depth, num_heads, mlp_ratio
 ARCH_ZOO = {
@@ -19,6 +20,20 @@ ARCH_ZOO = {
     'small': dict(embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0),
     'base': dict(embed_dims=768, depth=12, num_heads=12, mlp_ratio=4.0),
 }
+
+
+@dataclass
+class TokenFeatures:
+    """One block's patch tokens and their geometry: what ``DARTViT(out_type='tokens')`` returns
+    (one per ``out_indices`` entry) for heads that work in token space.
+
+    Attributes:
+        tokens: (B, N, C) patch tokens (class token dropped).
+        layout: the live layout of the forward (differentiable: gradients of anything rendered
+            with ``layout.to_dense`` reach the scorer).
+    """
+    tokens: Tensor
+    layout: TokenLayout
 
 
 def _pair(value: Union[int, Sequence[int]], name: str) -> tuple[int, int]:
@@ -52,6 +67,9 @@ class DARTViT(BaseModule):
         out_indices: blocks whose output is returned (negative counts from the end; may
             repeat, e.g. to render the last block at several strides).
         out_strides: output stride of each returned map (int for all, or one per index).
+        out_type: ``'featmap'``: a tuple of NCHW maps (stock heads and necks);
+            ``'tokens'``: a tuple of :class:`TokenFeatures` (tokens + layout, nothing rendered;
+            ``out_strides`` unused) for token-space heads such as ``TokenMaskTransformerHead``.
         drop_rate, attn_drop_rate, drop_path_rate: dropout rates (stochastic depth rises
             linearly to ``drop_path_rate``).
         qkv_bias: bias in the qkv projection.
@@ -76,6 +94,7 @@ class DARTViT(BaseModule):
                  with_cls_token: bool = True,
                  out_indices: Union[int, Sequence[int]] = -1,
                  out_strides: Union[int, Sequence[int]] = 16,
+                 out_type: Literal['featmap', 'tokens'] = 'featmap',
                  drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0,
                  drop_path_rate: float = 0.0,
@@ -136,6 +155,9 @@ class DARTViT(BaseModule):
             raise ValueError('out_strides must be a positive int or one per out_indices entry, '
                              f'got {out_strides!r} for out_indices={self.out_indices}')
         self.out_strides = tuple(out_strides)
+        if out_type not in ('featmap', 'tokens'):
+            raise ValueError(f"out_type must be 'featmap' or 'tokens', got {out_type!r}")
+        self.out_type = out_type
         self.with_cp = with_cp
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
@@ -282,14 +304,17 @@ class DARTViT(BaseModule):
         stride = stride or self.out_strides[0]
         return x, [out.layout.to_dense(t, stride) for t in kept]
 
-    def forward(self, images: Tensor, valid_hw=None,
-                num_tokens: Optional[int] = None) -> tuple[Tensor, ...]:
-        """(B, C, H, W) → tuple of (B, C, ceil(H/s), ceil(W/s)) maps, one per out index.
+    def forward(self, images: Tensor, valid_hw=None, num_tokens: Optional[int] = None
+                ) -> Union[tuple[Tensor, ...], tuple[TokenFeatures, ...]]:
+        """(B, C, H, W) → tuple of (B, C, ceil(H/s), ceil(W/s)) maps, one per out index
+        (``out_type='tokens'``: one :class:`TokenFeatures` per out index instead).
 
         The layout and importance of this forward are kept (detached) in
         ``self.side_outputs`` for visualization and analysis.
         """
         _, kept, out = self._forward_blocks(images, self.out_indices, valid_hw, num_tokens)
+        if self.out_type == 'tokens':
+            return tuple(TokenFeatures(t, out.layout) for t in kept)
         return tuple(out.layout.to_dense(t, s) for t, s in zip(kept, self.out_strides))
 
 
