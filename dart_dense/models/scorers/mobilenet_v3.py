@@ -1,4 +1,6 @@
 """The official DART scorer: a frozen MobileNetV3 trunk and a per-location MLP."""
+import logging
+import warnings
 from typing import Literal, Optional
 
 import torch
@@ -13,6 +15,10 @@ _TRUNKS = {
     'small': ('mobilenet_v3_small', 11, 96),   # DeiT-Ti scorer
     'large': ('mobilenet_v3_large', 15, 160),  # DeiT-S/B scorer
 }
+
+
+class UntrainedTrunkWarning(UserWarning):
+    """A frozen scorer trunk received no weights: its scores are near-constant."""
 
 
 class ScoreMLP(nn.Module):
@@ -39,7 +45,15 @@ class MobileNetV3Scorer(BaseScorer):
             it the trunk is randomly initialized (useful for tests, or when a full DART
             checkpoint provides the trunk later).
         frozen: keep the trunk in eval mode without gradients (official behaviour).
+            ``frozen=False`` trains the trunk, from scratch when no weights are given.
         input_scale: see :class:`BaseScorer`; the official code uses 1.0.
+
+    A frozen trunk needs ImageNet weights: a random one gives near-constant scores
+    (coefficient of variation ~8e-4 at 512²), and the partition is then decided by rounding
+    noise. Its weights come from ``checkpoint``, from a full DART checkpoint loaded into the
+    backbone (``init_cfg=dict(type='Pretrained', ...)``, which carries the trunk), or from any
+    later ``load_state_dict`` holding ``features.*`` keys; :meth:`init_weights` warns loudly
+    (:class:`UntrainedTrunkWarning`) when none of them has reached the trunk.
     """
 
     def __init__(self, arch: Literal['small', 'large'] = 'large',
@@ -54,6 +68,8 @@ class MobileNetV3Scorer(BaseScorer):
         self.features = getattr(torchvision.models, name)(weights=None).features[:depth]
         self.mlp = ScoreMLP(channels)
         self.frozen = frozen
+        self.trunk_source: Optional[str] = None  # where the trunk weights came from
+        self.register_load_state_dict_pre_hook(_note_trunk_loaded)
         if checkpoint is not None:
             self.load_trunk(checkpoint)
         if frozen:
@@ -74,7 +90,32 @@ class MobileNetV3Scorer(BaseScorer):
             raise KeyError(f'{path}: missing MobileNetV3 trunk weights {missing[:8]}'
                            f'{"..." if len(missing) > 8 else ""}')
         self.features.load_state_dict(trunk)
+        self.trunk_source = path
         print_log(f'MobileNetV3Scorer: loaded trunk weights from {path}', logger='current')
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.check_trunk_weights()
+
+    def check_trunk_weights(self) -> None:
+        """Warn loudly when the trunk is frozen and has received no weights.
+
+        Called by :meth:`init_weights`, and by ``DARTViT.init_weights`` after it loaded a
+        pretrained checkpoint (which may or may not carry the trunk: timm/DeiT ones do not).
+        """
+        if not self.frozen or self.trunk_source is not None:
+            return
+        message = (
+            'MobileNetV3Scorer: the frozen MobileNetV3 trunk has no pretrained weights, so its '
+            'importance scores are near-constant and the token partition is decided by '
+            'rounding noise. Give it ImageNet weights with '
+            "`model.backbone.tokenizer.scorer.checkpoint=PATH` (torchvision MobileNetV3 "
+            "weights), or load a full DART checkpoint with `model.backbone.init_cfg=dict("
+            "type='Pretrained', checkpoint=PATH)`; or train the trunk from scratch with "
+            '`model.backbone.tokenizer.scorer.frozen=False`. (A checkpoint loaded later by '
+            '`load_from` / `--resume` that holds the trunk also fixes this.)')
+        print_log(message, logger='current', level=logging.WARNING)
+        warnings.warn(message, UntrainedTrunkWarning, stacklevel=2)
 
     def train(self, mode: bool = True) -> 'MobileNetV3Scorer':
         super().train(mode)
@@ -94,3 +135,11 @@ class MobileNetV3Scorer(BaseScorer):
         else:
             feats = self.features(images)
         return self.mlp(feats)
+
+
+def _note_trunk_loaded(module: MobileNetV3Scorer, state_dict: dict, prefix: str,
+                       *args) -> None:
+    """load_state_dict pre-hook: remember that a state dict brought ``features.*`` weights
+    (a full DART checkpoint, ``load_from``, resume), whichever module it was loaded into."""
+    if any(key.startswith(prefix + 'features.') for key in state_dict):
+        module.trunk_source = 'state_dict'
