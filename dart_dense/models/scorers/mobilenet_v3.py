@@ -69,7 +69,9 @@ class MobileNetV3Scorer(BaseScorer):
         self.mlp = ScoreMLP(channels)
         self.frozen = frozen
         self.trunk_source: Optional[str] = None  # where the trunk weights came from
-        self.register_load_state_dict_pre_hook(_note_trunk_loaded)
+        # the private spelling: the public one needs torch>=2.5, OpenMMLab's mmcv<2.2 wheels
+        # stop at torch 2.1
+        self._register_load_state_dict_pre_hook(_note_trunk_loaded, with_module=True)
         if checkpoint is not None:
             self.load_trunk(checkpoint)
         if frozen:
