@@ -46,7 +46,8 @@ def tiny_config(path: Path, data_root: Path, image_size: int = TINY_IMAGE, **opt
     """``path`` with a tiny model and small images, all loaders at ``data_root``.
 
     The model keeps its depth, out_indices, tokenizer and scorer types but has 32-dim tokens,
-    16-channel heads and a 16-token DART budget; every pipeline's sizes and the crop are scaled
+    16-channel neck and heads (a head without a neck reads the 32-dim backbone outputs) and a
+    16-token DART budget; every pipeline's sizes and the crop are scaled
     so that the crop's short side is ``image_size``; batches of 2. ``options`` are further
     dotted-key overrides (``--cfg-options`` style).
     """
@@ -61,13 +62,22 @@ def tiny_config(path: Path, data_root: Path, image_size: int = TINY_IMAGE, **opt
         'model.backbone.img_size': cfg.crop_size,
         'model.backbone.init_cfg': None,  # pretrain/ checkpoints do not exist here
         'model.data_preprocessor.size': cfg.crop_size,
-        'model.neck.in_channels': [EMBED_DIMS] * len(cfg.model.neck.in_channels),
-        'model.neck.out_channels': HEAD_DIMS,
-        'model.decode_head.in_channels': [HEAD_DIMS] * len(cfg.model.decode_head.in_channels),
         'model.decode_head.channels': HEAD_DIMS,
-        'model.auxiliary_head.in_channels': HEAD_DIMS,
-        'model.auxiliary_head.channels': HEAD_DIMS,
     }
+    # the heads read the neck's maps, or the backbone's own outputs when there is no neck
+    feature_dims = EMBED_DIMS
+    if cfg.model.get('neck') is not None:
+        tiny['model.neck.in_channels'] = [EMBED_DIMS] * len(cfg.model.neck.in_channels)
+        tiny['model.neck.out_channels'] = feature_dims = HEAD_DIMS
+    head_in = cfg.model.decode_head.in_channels
+    tiny['model.decode_head.in_channels'] = \
+        [feature_dims] * len(head_in) if isinstance(head_in, (list, tuple)) else feature_dims
+    if 'embed_dims' in cfg.model.decode_head:  # transformer heads (Segmenter, token-space)
+        tiny['model.decode_head.embed_dims'] = HEAD_DIMS
+        tiny['model.decode_head.num_heads'] = 2
+    if cfg.model.get('auxiliary_head') is not None:
+        tiny['model.auxiliary_head.in_channels'] = feature_dims
+        tiny['model.auxiliary_head.channels'] = HEAD_DIMS
     if backbone.tokenizer.type == 'DARTTokenizer':
         tiny['model.backbone.tokenizer.num_tokens'] = 16
     _scale_pipeline(cfg.train_pipeline, factor)

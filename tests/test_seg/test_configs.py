@@ -49,10 +49,16 @@ def test_config_channels_agree_at_full_size(path: Path) -> None:
     model = load_config(path).model
     arch = model.backbone.arch
     embed_dims = (ARCH_ZOO[arch] if isinstance(arch, str) else arch)['embed_dims']
-    assert model.neck.in_channels == [embed_dims] * len(model.backbone.out_indices)
-    pyramid = model.neck.out_channels
-    assert model.decode_head.in_channels == [pyramid] * len(model.decode_head.in_index)
-    assert model.auxiliary_head.in_channels == pyramid
+    features = embed_dims  # without a neck the heads read the backbone's outputs
+    if model.get('neck') is not None:
+        assert model.neck.in_channels == [embed_dims] * len(model.backbone.out_indices)
+        features = model.neck.out_channels
+    if isinstance(model.decode_head.in_channels, int):  # one input (token-space head)
+        assert model.decode_head.in_channels == features
+    else:
+        assert model.decode_head.in_channels == [features] * len(model.decode_head.in_index)
+    if model.get('auxiliary_head') is not None:
+        assert model.auxiliary_head.in_channels == features
     assert model.data_preprocessor.size is not None
 
 

@@ -1,7 +1,7 @@
 """Evidence study: do adaptive tokens pay off on small objects? DART vs the fixed grid.
 
     python tools/analysis_tools/evidence_study.py [--seeds 0 1 2] [--iters 600]
-        [--variants dart_N grid_N grid_2N [dart_N_sharp3]] [--scorer grad|conv]
+        [--variants dart_N grid_N grid_2N [dart_N_sharp3] [dart_N_token]] [--scorer grad|conv]
         [--work-dir DIR] [--json OUT] [--update-docs docs/benchmarks.md] [--threads 1]
         [--allocation] [--smoke]
 
@@ -16,7 +16,10 @@ generated small-object data (``generate_ade20k_demo(difficulty='hard')``, 400 + 
 * ``grid_N``: the fixed grid of 14×14 px patches, 10×10 = 100 tokens;
 * ``grid_2N``: the fixed grid of 10×10 px patches, 14×14 = 196 ≈ 2N tokens;
 * ``dart_N_sharp3`` (diagnostic, not run by default): ``dart_N`` with a sharper importance,
-  see :class:`SharpenedDARTTokenizer`.
+  see :class:`SharpenedDARTTokenizer`;
+* ``dart_N_token`` (not run by default): ``dart_N`` with the token-space head
+  (``TokenMaskTransformerHead`` on the last block's tokens, logits rendered at stride 4)
+  instead of SegformerHead on the rendered maps: the head, not the tokenizer, differs.
 
 Why smaller patches for 2N rather than a larger input: the question is whether spending the
 same number of tokens where the image is busy is worth as much as more tokens everywhere. With
@@ -69,12 +72,13 @@ SCORERS = {
     # trainable from scratch, learns through the sampling geometry (stride 4)
     'conv': dict(type='ConvScorer', channels=(16, 32)),
 }
-VARIANTS = ('dart_N', 'grid_N', 'grid_2N', 'dart_N_sharp3')
+VARIANTS = ('dart_N', 'grid_N', 'grid_2N', 'dart_N_sharp3', 'dart_N_token')
 
 # Stock dataset and runtime settings, inherited by scoped path; the rest is set per run.
 BASE_CONFIG = """
 _base_ = ['mmseg::_base_/datasets/ade20k.py', 'mmseg::_base_/default_runtime.py']
-custom_imports = dict(imports=['dart_dense.models'], allow_failed_imports=False)
+custom_imports = dict(imports=['dart_dense.models', 'dart_dense.models.decode_heads'],
+                      allow_failed_imports=False)
 """
 
 
@@ -186,8 +190,9 @@ def class_weights(data_root: Path) -> list[float]:
 
 def variant_model(variant: str, scorer: str, num_classes: int,
                   class_weight: Optional[list[float]] = None) -> dict:
-    """The segmentor config of one variant (only the tokenizer and patch size differ)."""
-    if variant in ('dart_N', 'dart_N_sharp3'):
+    """The segmentor config of one variant (only the tokenizer and patch size differ;
+    ``dart_N_token``: only the head and what the backbone returns for it)."""
+    if variant in ('dart_N', 'dart_N_sharp3', 'dart_N_token'):
         tokenizer = dict(type='DARTTokenizer', num_tokens=BUDGET, grid_stride=4,
                          scorer=SCORERS[scorer])
         if variant == 'dart_N_sharp3':  # the diagnostic: β = 3 (see SharpenedDARTTokenizer)
@@ -200,20 +205,27 @@ def variant_model(variant: str, scorer: str, num_classes: int,
         raise ValueError(f'variant must be one of {VARIANTS}, got {variant!r}')
     dims, channels = 96, 64
     norm_cfg = dict(type='BN', requires_grad=True)  # single process, CPU: no SyncBN
+    loss = dict(type='BalancedCrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+                class_weight=class_weight)
+    # the light all-MLP head (1x1 convs, fused at stride 4): the backbone dominates
+    head = dict(type='SegformerHead', in_channels=[dims] * 3, in_index=[0, 1, 2],
+                channels=channels, dropout_ratio=0.0, num_classes=num_classes,
+                norm_cfg=norm_cfg, align_corners=False, loss_decode=loss)
+    outputs = dict(out_indices=(1, 2, 3), out_strides=(4, 8, 16))
+    if variant == 'dart_N_token':  # Segmenter's mask transformer on the last block's tokens
+        head = dict(type='TokenMaskTransformerHead', in_channels=dims, channels=dims,
+                    num_layers=2, num_heads=3, embed_dims=dims, drop_path_rate=0.0,
+                    dropout_ratio=0.0, num_classes=num_classes, render_stride=4,
+                    loss_decode=loss)
+        outputs = dict(out_indices=(3, ), out_type='tokens')
     return dict(
         type='EncoderDecoder',
         data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
                                seg_pad_val=255, size=(IMAGE_SIZE, IMAGE_SIZE)),
         backbone=dict(type='DARTViT', arch=dict(embed_dims=dims, depth=4, num_heads=3),
-                      img_size=IMAGE_SIZE, patch_size=patch, tokenizer=tokenizer,
-                      out_indices=(1, 2, 3), out_strides=(4, 8, 16)),
-        # the light all-MLP head (1x1 convs, fused at stride 4): the backbone dominates
-        decode_head=dict(type='SegformerHead', in_channels=[dims] * 3, in_index=[0, 1, 2],
-                         channels=channels, dropout_ratio=0.0, num_classes=num_classes,
-                         norm_cfg=norm_cfg, align_corners=False,
-                         loss_decode=dict(type='BalancedCrossEntropyLoss', use_sigmoid=False,
-                                          loss_weight=1.0, class_weight=class_weight)),
+                      img_size=IMAGE_SIZE, patch_size=patch, tokenizer=tokenizer, **outputs),
+        decode_head=head,
         train_cfg=dict(), test_cfg=dict(mode='whole'))
 
 
@@ -377,7 +389,8 @@ def markdown_table(report: dict[str, Any]) -> str:
     """The mIoU table (mean ± std over seeds, min–max) as markdown."""
     tokens = {'dart_N': f'{BUDGET} (adaptive, p=14)', 'grid_N': '100 (14 px grid)',
               'grid_2N': '196 (10 px grid)',
-              'dart_N_sharp3': f'{BUDGET} (adaptive, p=14, β=3)'}
+              'dart_N_sharp3': f'{BUDGET} (adaptive, p=14, β=3)',
+              'dart_N_token': f'{BUDGET} (adaptive, p=14), token head'}
     mean_all, mean_things = report['summary']['mIoU'], report['summary'].get('mIoU_things', {})
     seconds = {v: statistics.fmean(r['train_seconds'] for r in report['runs']
                                    if r['variant'] == v) for v in mean_all}

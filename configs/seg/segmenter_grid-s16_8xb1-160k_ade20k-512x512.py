@@ -1,0 +1,9 @@
+# Fixed-grid twin of segmenter_dart-s16-n512_8xb1-160k_ade20k-512x512.py: DeiT-S/16 on the
+# 16x16 patch grid (1024 tokens at 512x512) with the same token-space head (the grid's layout
+# renders its logits) and schedule; only the tokenizer differs (and the ImageNet checkpoint:
+# DeiT-S instead of DART).
+_base_ = ['./segmenter_dart-s16-n512_8xb1-160k_ade20k-512x512.py']
+model = dict(
+    backbone=dict(
+        tokenizer=dict(_delete_=True, type='GridTokenizer'),
+        init_cfg=dict(checkpoint='pretrain/deit-s16.pth')))

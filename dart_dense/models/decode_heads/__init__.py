@@ -1,0 +1,3 @@
+from .token_mask_transformer_head import TokenMaskTransformerHead
+
+__all__ = ['TokenMaskTransformerHead']

@@ -1,0 +1,86 @@
+"""The analysis tools on token-head (TokenMaskTransformerHead) models: FLOPs, the interleaved
+benchmark, the evidence study's ``dart_N_token`` variant and the test-time budget curve."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from analysis_helpers import REPO_ROOT, load_tool
+
+get_flops = load_tool('get_flops')
+benchmark = load_tool('benchmark')
+evidence_study = load_tool('evidence_study')
+budget_curve = load_tool('budget_curve')
+
+SEGMENTER_BASE = REPO_ROOT / 'configs' / '_base_' / 'models' / 'segmenter_dart.py'
+# configs/_base_/models/segmenter_dart.py shrunk as the tiny UperNet config of
+# analysis_helpers: a 2-block, 32-wide ViT at 64x64, 16 tokens, a 16-wide one-layer head
+TINY_SEGMENTER = f"""
+_base_ = [{str(SEGMENTER_BASE)!r}]
+model = dict(
+    backbone=dict(
+        arch=dict(_delete_=True, embed_dims=32, depth=2, num_heads=2),
+        img_size=64,
+        tokenizer=dict(num_tokens=16,
+                       scorer=dict(_delete_=True, type='ConvScorer', channels=(8, 8))),
+        out_indices=(1, ),
+        drop_path_rate=0.0),
+    decode_head=dict(in_channels=32, channels=32, num_layers=1, num_heads=2, embed_dims=16,
+                     num_classes=4))
+"""
+
+
+@pytest.fixture(scope='module')
+def tiny_segmenter(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp('token_head') / 'tiny_segmenter.py'
+    path.write_text(TINY_SEGMENTER)
+    return str(path)
+
+
+def test_flops_count_the_head_and_no_stride4_pyramid(tiny_segmenter, tiny_configs) -> None:
+    token = get_flops.complexity(tiny_segmenter, (64, 64))
+    upernet = get_flops.complexity(tiny_configs['dart'], (64, 64))
+    head = token['analyzer'].by_module()['model.decode_head']
+    # the head's two linear projections of the 16 tokens alone are 16 * 32 * 16 multiply-adds
+    assert head >= 16 * 32 * 16
+    assert token['by_kind'].get('adapter', 0) == 0  # no neck
+    assert token['flops'] < upernet['flops']
+    assert 'aten::scaled_dot_product_attention' not in token['unsupported']
+
+
+def test_benchmark_runs_the_token_head_model(tiny_segmenter, tiny_configs, tmp_path) -> None:
+    out = tmp_path / 'bench.json'
+    benchmark.main([tiny_segmenter, '--compare', tiny_configs['dart'], '--names', 'token',
+                    'upernet', '--shape', '64', '64', '--repeat', '1', '--warmup', '0',
+                    '--part', 'model', '--json', str(out)])
+    results = json.loads(out.read_text())['results']
+    assert list(results) == ['token', 'upernet']
+    assert all(r['latency_s']['median'] > 0 for r in results.values())
+
+
+def test_evidence_variant_changes_only_the_head() -> None:
+    token = evidence_study.variant_model('dart_N_token', 'grad', num_classes=10)
+    dart = evidence_study.variant_model('dart_N', 'grad', num_classes=10)
+    assert token['decode_head']['type'] == 'TokenMaskTransformerHead'
+    assert token['backbone']['out_type'] == 'tokens'
+    assert token['backbone']['tokenizer'] == dart['backbone']['tokenizer']
+    assert token['decode_head']['loss_decode'] == dart['decode_head']['loss_decode']
+    for key in ('data_preprocessor', 'test_cfg'):
+        assert token[key] == dart[key]
+
+
+def test_budget_curve_on_a_token_head_model(tmp_path: Path) -> None:
+    report = evidence_study.main([
+        '--smoke', '--seeds', '0', '--variants', 'dart_N_token',
+        '--data-root', str(tmp_path / 'data'), '--work-dir', str(tmp_path / 'work')])
+    run = report['runs'][0]
+    assert run['variant'] == 'dart_N_token' and 0 <= run['metrics']['mIoU'] <= 100
+    config = str(Path(run['checkpoint']).parent / 'config.py')
+    results = budget_curve.main([
+        config, run['checkpoint'], '--budgets', '100', '36', '--plot',
+        str(tmp_path / 'curve.png'), '--json', str(tmp_path / 'curve.json'),
+        '--work-dir', str(tmp_path / 'curve')])
+    assert [r['num_tokens'] for r in results] == [36, 100]
+    assert all(0 <= r['metrics']['mIoU'] <= 100 for r in results)
+    assert json.loads((tmp_path / 'curve.json').read_text())['trained_budget'] == 100

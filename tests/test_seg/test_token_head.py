@@ -1,0 +1,216 @@
+"""TokenMaskTransformerHead and DARTViT(out_type='tokens'): shapes, exact rendering, gradients
+to the scorer through the render, a training step, and mmseg's init_model / inference_model."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import MODELS as ROOT_MODELS
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner, set_random_seed
+from mmseg.apis import inference_model, init_model
+from mmseg.registry import MODELS
+from seg_helpers import REPO_ROOT, load_config, tiny_config
+
+from dart_dense.models.backbones import TokenFeatures
+from dart_dense.models.decode_heads import TokenMaskTransformerHead
+
+SEG_DIR = REPO_ROOT / 'configs' / 'seg'
+DEMO = SEG_DIR / 'segmenter_dart_demo.py'
+NUM_CLASSES = 5
+
+
+def tiny_backbone(scorer: dict | None = None, **kwargs) -> torch.nn.Module:
+    cfg = dict(type='DARTViT', arch=dict(embed_dims=32, depth=2, num_heads=2), img_size=64,
+               tokenizer=dict(type='DARTTokenizer', num_tokens=12,
+                              scorer=scorer or dict(type='GradientEnergyScorer', stride=4)),
+               out_indices=(0, 1), out_type='tokens')
+    cfg.update(kwargs)
+    backbone = ROOT_MODELS.build(cfg)
+    backbone.init_weights()
+    return backbone
+
+
+def tiny_head(**kwargs) -> TokenMaskTransformerHead:
+    cfg = dict(type='TokenMaskTransformerHead', in_channels=32, channels=32, num_layers=1,
+               num_heads=2, embed_dims=16, num_classes=NUM_CLASSES, dropout_ratio=0.0)
+    cfg.update(kwargs)
+    head = ROOT_MODELS.build(cfg)
+    head.init_weights()
+    return head
+
+
+def images(h: int, w: int, batch: int = 2, seed: int = 0) -> torch.Tensor:
+    return torch.randn(batch, 3, h, w, generator=torch.Generator().manual_seed(seed))
+
+
+def test_backbone_token_mode_returns_tokens_and_a_live_layout() -> None:
+    backbone = tiny_backbone(scorer=dict(type='ConvScorer', channels=(8, 8)))
+    features = backbone(images(64, 48))
+    assert len(features) == 2 and all(isinstance(f, TokenFeatures) for f in features)
+    for f in features:
+        assert f.tokens.shape == (2, 12, 32)
+        assert f.layout.num_tokens == 12 and f.layout.image_hw == (64, 48)
+    assert features[0].layout.requires_grad()  # not the detached side-output copy
+    assert not backbone.side_outputs['layout'].requires_grad()
+    # the default mode is unchanged: NCHW maps rendered at out_strides
+    maps = tiny_backbone(out_type='featmap', out_strides=(4, 8))(images(64, 48))
+    assert [tuple(m.shape) for m in maps] == [(2, 32, 16, 12), (2, 32, 8, 6)]
+
+
+def test_bad_options_are_refused_when_built() -> None:
+    with pytest.raises(ValueError, match="out_type must be 'featmap' or 'tokens'"):
+        tiny_backbone(out_type='nlc')
+    with pytest.raises(ValueError, match='render_stride must be a positive int'):
+        tiny_head(render_stride=0)
+    with pytest.raises(ValueError, match='in_index must be an int'):
+        tiny_head(in_index=[0, 1], input_transform='resize_concat')
+
+
+def test_head_refuses_rendered_maps_with_a_hint() -> None:
+    maps = tiny_backbone(out_type='featmap')(images(64, 64))
+    with pytest.raises(TypeError, match="out_type='tokens'"):
+        tiny_head()(maps)
+
+
+@pytest.mark.parametrize('hw', [(64, 64), (48, 80), (70, 45)], ids=str)
+@pytest.mark.parametrize('stride', [4, 1])
+def test_rendered_logits_have_the_stride_shape(hw: tuple[int, int], stride: int) -> None:
+    backbone, head = tiny_backbone(), tiny_head(render_stride=stride)
+    features = backbone(images(*hw))
+    logits = head(features)
+    h, w = hw
+    assert logits.shape == (2, NUM_CLASSES, math.ceil(h / stride), math.ceil(w / stride))
+    assert logits.dtype == torch.float32 and torch.isfinite(logits).all()
+    # the in_index'th token set is decoded (default the last): same as decoding it alone
+    per_token = head.forward_tokens(features)
+    assert per_token.shape == (2, 12, NUM_CLASSES)
+    torch.testing.assert_close(head.forward_tokens(features[-1:]), per_token)
+
+
+def test_constant_token_logits_render_to_a_constant_map() -> None:
+    """Zero gain and a per-class bias in the last norm: every token's logits are the same
+    vector; the render over DART's uneven regions must reproduce it in every cell."""
+    backbone, head = tiny_backbone(), tiny_head(render_stride=4)
+    bias = torch.linspace(-2.0, 3.0, NUM_CLASSES)
+    with torch.no_grad():
+        head.mask_norm.weight.zero_()
+        head.mask_norm.bias.copy_(bias)
+    features = backbone(images(52, 76))
+    areas = features[-1].layout.token_areas()
+    assert (areas.max(-1).values > 1.5 * areas.min(-1).values).all()  # uneven regions
+    logits = head(features)
+    torch.testing.assert_close(logits, bias[None, :, None, None].expand_as(logits))
+
+
+def test_render_matches_each_tokens_value_inside_its_region() -> None:
+    """At stride 1 a pixel deep inside a token takes exactly that token's logits."""
+    backbone, head = tiny_backbone(), tiny_head(render_stride=1)
+    features = backbone(images(64, 64, batch=1))
+    per_token = head.forward_tokens(features)[0]  # (N, K)
+    logits = head(features)[0]  # (K, H, W)
+    boxes, valid = features[-1].layout.token_boxes()
+    checked = 0
+    for t in range(per_token.shape[0]):
+        for (x1, y1, x2, y2), ok in zip(boxes[0, t].tolist(), valid[0, t].tolist()):
+            if ok and x2 - x1 >= 3 and y2 - y1 >= 3:
+                y, x = int((y1 + y2) / 2), int((x1 + x2) / 2)
+                torch.testing.assert_close(logits[:, y, x], per_token[t])
+                checked += 1
+    assert checked >= 6
+
+
+def test_gradients_reach_the_scorer_through_the_render() -> None:
+    torch.manual_seed(0)
+    backbone = tiny_backbone(scorer=dict(type='ConvScorer', channels=(8, 8)))
+    head = tiny_head(render_stride=4)
+    backbone.train(), head.train()
+    features = backbone(images(64, 64))
+    # tokens cut off: only the layout's geometry (the render) links the loss to the scorer
+    geometry_only = tuple(TokenFeatures(f.tokens.detach(), f.layout) for f in features)
+    target = torch.randint(0, NUM_CLASSES, (2, 16, 16), generator=torch.Generator()
+                           .manual_seed(1))
+    loss = torch.nn.functional.cross_entropy(head(geometry_only), target)
+    loss.backward()
+    scorer_grads = [p.grad for p in backbone.tokenizer.scorer.parameters()
+                    if p.requires_grad]
+    assert scorer_grads and all(g is not None for g in scorer_grads)
+    assert sum(g.abs().sum() for g in scorer_grads) > 0
+    assert all(p.grad is None for p in backbone.blocks.parameters())  # tokens were detached
+
+
+def _build(cfg: Config) -> tuple[torch.nn.Module, object]:
+    init_default_scope('mmseg')
+    set_random_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def test_demo_config_trains_one_step_and_predicts(seg_demo_root: Path) -> None:
+    cfg = tiny_config(DEMO, seg_demo_root)
+    model, optim_wrapper = _build(cfg)
+    assert isinstance(model.decode_head, TokenMaskTransformerHead)
+    assert not model.with_neck and not model.with_auxiliary_head
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
+    model.train()
+    log_vars = model.train_step(batch, optim_wrapper)
+    assert math.isfinite(log_vars['loss'].item()) and 'decode.loss_ce' in log_vars
+    changed = {k for k, v in model.named_parameters() if not torch.equal(v, before[k])}
+    assert any(k.startswith('backbone.blocks.') for k in changed)
+    for name in ('cls_emb', 'layers.0', 'dec_proj', 'patch_proj', 'classes_proj'):
+        assert any(k.startswith(f'decode_head.{name}') for k in changed), name
+
+    model.eval()
+    with torch.no_grad():
+        outputs = model.test_step(next(iter(Runner.build_dataloader(cfg.val_dataloader))))
+    for sample in outputs:
+        assert sample.pred_sem_seg.data.shape[-2:] == sample.ori_shape
+        assert sample.seg_logits.data.shape[0] == len(cfg.metainfo['classes'])
+
+
+def test_init_model_and_inference_model(seg_demo_root: Path, tmp_path: Path) -> None:
+    cfg = tiny_config(DEMO, seg_demo_root)
+    path = tmp_path / 'tiny_segmenter_demo.py'
+    cfg.dump(str(path))
+    model = init_model(str(path), device='cpu')
+    image = tmp_path / 'scene.jpg'
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(image), rng.integers(0, 255, (96, 160, 3), dtype=np.uint8))
+    result = inference_model(model, str(image))
+    assert tuple(result.pred_sem_seg.data.shape) == (1, 96, 160)
+    assert model.backbone.side_outputs['layout'].image_hw == (96, 160)
+    assert model.backbone.side_outputs['layout'].num_tokens == 16
+
+
+def test_token_head_configs_are_the_documented_variants() -> None:
+    n512 = load_config(SEG_DIR / 'segmenter_dart-s16-n512_8xb1-160k_ade20k-512x512.py')
+    assert n512.model.backbone.out_type == 'tokens'
+    assert n512.model.backbone.tokenizer.num_tokens == 512
+    assert n512.model.decode_head.type == 'TokenMaskTransformerHead'
+    assert n512.model.decode_head.render_stride == 4
+    assert n512.model.get('neck') is None and n512.model.get('auxiliary_head') is None
+    n256 = load_config(SEG_DIR / 'segmenter_dart-s16-n256_8xb1-160k_ade20k-512x512.py')
+    assert n256.model.backbone.tokenizer.num_tokens == 256
+    n256.model.backbone.tokenizer.num_tokens = 512
+    assert n256.to_dict() == n512.to_dict()
+    grid = load_config(SEG_DIR / 'segmenter_grid-s16_8xb1-160k_ade20k-512x512.py')
+    assert grid.model.backbone.tokenizer == dict(type='GridTokenizer')
+    grid.model.backbone.tokenizer = n512.model.backbone.tokenizer
+    grid.model.backbone.init_cfg.checkpoint = n512.model.backbone.init_cfg.checkpoint
+    assert grid.to_dict() == n512.to_dict()
+    # the UperNet variant with mmseg's DeiT-S layout: every level at stride 16, no neck
+    head16 = load_config(SEG_DIR / 'upernet_dart-s16-n512-head16_8xb2-160k_ade20k-512x512.py')
+    assert head16.model.backbone.out_strides == 16 and head16.model.neck is None
+    # the demo differs from the UperNet demo in the head (and what the backbone returns)
+    demo, upernet_demo = load_config(DEMO), load_config(SEG_DIR / 'upernet_dart_demo.py')
+    assert demo.model.backbone.tokenizer == upernet_demo.model.backbone.tokenizer
+    for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+        assert demo[key] == upernet_demo[key], key
