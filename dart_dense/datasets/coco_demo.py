@@ -117,7 +117,7 @@ def generate_coco_demo(root: Union[str, Path], num_train: int = 200, num_val: in
         num_val: validation images (>= 1).
         seed: non-negative dataset seed.
         sizes: image sizes (H, W) to cycle through; each side >= 32.
-        difficulty: 'demo' or 'hard' (see :data:`~.synthetic_scenes.DIFFICULTIES`).
+        difficulty: 'demo', 'hard' or 'det' (see :data:`~.synthetic_scenes.DIFFICULTIES`).
         num_empty_train: training images, at the end of the list, without any object;
             fewer than ``num_train``.
 

@@ -92,6 +92,10 @@ DIFFICULTIES: dict[str, SceneStyle] = {
     # For the evidence study: ~50 objects, 3 px up to a fifth of the side, mostly tiny.
     'hard': SceneStyle(min_diameter=3.0, max_diameter=0.2, size_skew=3.0, objects_per_64k=50.0,
                        large_diameter=(0.15, 0.2), max_clutter=3),
+    # For the detection demo (a detector that learns in minutes on CPU): ~8 objects, 8 px up to
+    # 0.4 of the side, log-uniform (about two thirds COCO-"small", under 32² px of area).
+    'det': SceneStyle(min_diameter=8.0, max_diameter=0.4, size_skew=1.0, objects_per_64k=8.0,
+                      large_diameter=(0.3, 0.45), max_clutter=1),
 }
 
 

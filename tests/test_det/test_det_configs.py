@@ -8,7 +8,8 @@ from mmengine.config import Config
 
 import dart_dense.models  # noqa: F401  (registers the classes)
 from dart_dense.datasets import COCO_DEMO_CLASSES
-from dart_dense.models import DARTViT, PaddingAwareMixin
+from dart_dense.models import DARTViT
+from dart_dense.models.detectors import PaddingAwareMixin
 
 DET_CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'det'
 
@@ -31,7 +32,9 @@ def test_config_builds_with_tiny_backbone(name: str, det_config, make_tiny) -> N
     assert 'SyncBN' not in cfg.pretty_text  # single-process and CPU runs must work
     # --show-dir pictures with the token regions: the hook and the module registering it
     assert cfg.default_hooks.visualization.type == 'DetTokenVisualizationHook'
-    assert 'dart_dense.engine' in cfg.custom_imports.imports
+    assert {'dart_dense.models.detectors',
+            'dart_dense.engine.hooks.det_token_visualization_hook'} <= \
+        set(cfg.custom_imports.imports)
     model = MODELS.build(cfg.model)
     assert isinstance(model, PaddingAwareMixin)
     assert isinstance(model.backbone, DARTViT)
@@ -55,7 +58,7 @@ def _without_tokens(cfg: Config) -> dict:
     (f'{det}_dart-{arch}_fpn_{sched}', f'{det}_deit-{arch}_fpn_{sched}')
     for det, arch, sched in [('mask-rcnn', 't', '1x_coco.py'), ('mask-rcnn', 's', '1x_coco.py'),
                              ('mask-rcnn', 'b', '1x_coco.py'), ('retinanet', 's', '1x_coco.py'),
-                             ('mask-rcnn', 't', 'demo.py')]])
+                             ('mask-rcnn', 't', 'demo.py'), ('fcos', 'mini', 'demo.py')]])
 def test_grid_baseline_differs_only_in_the_tokenizer(dart: str, grid: str, det_config) -> None:
     a, b = det_config(dart), det_config(grid)
     assert a.model.backbone.tokenizer.type == 'DARTTokenizer'

@@ -45,8 +45,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         sub.add_argument('--num-val', type=int, help='validation images or clips')
         sub.add_argument('--seed', type=int, help='dataset seed (non-negative)')
         if kind in ('ade20k', 'coco'):
-            sub.add_argument('--difficulty', choices=('demo', 'hard'),
-                             help="'hard': more and smaller objects (evidence study)")
+            sub.add_argument('--difficulty', choices=('demo', 'hard', 'det'),
+                             help="'hard': more and smaller objects (evidence study); 'det': "
+                                  'fewer, larger objects (detection demo)')
         if kind == 'video':
             sub.add_argument('--difficulty', choices=('demo', 'hard'),
                              help="'hard': textured backgrounds and more distractors")
