@@ -14,33 +14,18 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from .strip import gather_rows
+from .constants import row_offsets, sample_fractions
 
 SampleMode = Literal['center', 'corner']
 
 
-def _sample_offsets(size: int, antialias: int, mode: SampleMode, device: torch.device,
-                    dtype: torch.dtype) -> tuple[Tensor, float]:
-    """Fractions in [0, 1) of a region where its ``size·antialias`` samples sit, and the shift.
-
-    ``center``: sample k of n sits at the centre of the k-th of n equal sub-intervals (pixel
-    centres are at integer coordinates, hence the −0.5 shift); a region of exactly ``size``
-    pixels then samples exactly its pixels. ``corner`` is the official DART convention
-    (``grid_sample(align_corners=True)`` at ``start + length·k/size``).
-    """
-    n = size * antialias
-    k = torch.arange(n, device=device, dtype=dtype)
-    if mode == 'center':
-        return (k + 0.5) / n, -0.5
-    # corner: antialias sub-samples start at the official sample point of each output pixel.
-    return (k // antialias + (k % antialias) / antialias) / size, 0.0
-
-
-def _lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool) -> Tensor:
+def lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool = False) -> Tensor:
     """Linear interpolation between the rows of ``src`` at fractional row positions.
 
+    Rows are copied whole (two ``index_select`` s of D values), not element by element.
+
     Args:
-        src: (B, L, D) rows of D values (copied row by row, not element by element).
+        src: (B, L, D) rows of D values.
         pos: (B, Q) row positions; clamped to ``[0, L-1]`` (border), or with
             ``zeros_outside`` to ``>= 0`` with a zero neighbour beyond row L-1 (``grid_sample``
             zeros padding, the official strip sampling).
@@ -48,16 +33,38 @@ def _lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool) -> Tensor:
     Returns:
         (B, Q, D); differentiable in ``src`` and ``pos``.
     """
-    length = src.shape[1]
-    pos = pos.clamp_min(0) if zeros_outside else pos.clamp(0, length - 1)
-    lo = pos.detach().floor().clamp_max(length - 1)
-    frac = (pos - lo).unsqueeze(-1).to(src.dtype)
-    lo_i = lo.long()
-    hi_i = (lo_i + 1).clamp_max(length - 1)
-    v_lo, v_hi = gather_rows(src, lo_i), gather_rows(src, hi_i)
-    if zeros_outside:  # beyond the last sample the neighbour is zero (grid_sample 'zeros')
-        v_hi = v_hi * (lo_i + 1 <= length - 1).unsqueeze(-1).to(src.dtype)
-    return torch.lerp(v_lo, v_hi, frac)  # one pass over memory; differentiable in frac
+    b, length, d = src.shape
+    flat, pos = src.reshape(b * length, d), pos.reshape(-1)
+    offsets = row_offsets(b, length, pos.numel() // b, src.device)
+    # the lower neighbour, clamped as an integer: a NaN position (NaN input) then reads a
+    # valid row (on CUDA an out-of-range index is a device-side assert) and yields NaN
+    if zeros_outside:
+        pos = pos.clamp_min(0)
+        lo = pos.floor().long().clamp(0, length - 1)
+        frac = pos - lo
+        hi = (lo + 1).clamp_max(length - 1) + offsets
+        lo = lo + offsets
+    else:
+        # lo <= L-2 so that lo+1 is a row; at pos = L-1 the weight is exactly 1
+        pos = pos.clamp(0, length - 1)
+        lo = pos.floor().long().clamp(0, max(length - 2, 0))
+        frac = pos - lo
+        lo = lo + offsets
+        hi = lo + min(1, length - 1)
+    v_lo, v_hi = flat.index_select(0, lo), flat.index_select(0, hi)
+    if zeros_outside:  # beyond the last row the neighbour is zero (grid_sample 'zeros')
+        v_hi = v_hi * (pos < length - 1).unsqueeze(-1).to(src.dtype)
+    out = torch.lerp(v_lo, v_hi, frac.unsqueeze(-1).to(src.dtype))
+    return out.view(b, -1, d)
+
+
+def _positions(edges: Tensor, patch_size: int, antialias: int, mode: SampleMode) -> Tensor:
+    """(B, K+1) interval edges → (B, K·p·a) sample positions, interval-major."""
+    frac = sample_fractions(patch_size, antialias, mode == 'center', edges.device, edges.dtype)
+    if mode == 'center':  # pixel centres sit at integer coordinates
+        edges = edges - 0.5
+    pos = torch.lerp(edges[:, :-1, None], edges[:, 1:, None], frac)
+    return pos.flatten(1)
 
 
 def _band_rows(images: Tensor, row_edges: Tensor, patch_size: int, antialias: int,
@@ -65,12 +72,9 @@ def _band_rows(images: Tensor, row_edges: Tensor, patch_size: int, antialias: in
     """Stage 1 in row-major form: (B, C, H, W) → (B, R, p·a, C, W), band r's sampled rows."""
     b, c, h, w = images.shape
     num_rows = row_edges.shape[1] - 1
-    frac, shift = _sample_offsets(patch_size, antialias, mode, images.device, row_edges.dtype)
-    top, height = row_edges[:, :-1], row_edges[:, 1:] - row_edges[:, :-1]
-    ys = top[:, :, None] + height[:, :, None] * frac + shift  # (B, R, p·a)
-    rows = images.permute(0, 2, 1, 3).reshape(b, h, c * w)  # an image row = C·W values
-    return _lerp_rows(rows, ys.reshape(b, -1), zeros_outside=False).view(
-        b, num_rows, -1, c, w)
+    rows = images.transpose(1, 2).reshape(b, h, c * w)  # an image row = C·W values
+    ys = _positions(row_edges, patch_size, antialias, mode)
+    return lerp_rows(rows, ys, zeros_outside=False).view(b, num_rows, -1, c, w)
 
 
 def resample_bands(images: Tensor, row_edges: Tensor, patch_size: int, antialias: int = 1,
@@ -94,13 +98,11 @@ def _strip_to_patches_torch(bands: Tensor, token_edges: Tensor, patch_size: int,
     """Stage 2 from stage 1's (B, R, p·a, C, W) rows → (B, N, C, p·a, p·a)."""
     b, num_rows, ph, c, w = bands.shape
     num_tokens = token_edges.shape[1] - 1
-    frac, shift = _sample_offsets(patch_size, antialias, mode, bands.device, token_edges.dtype)
-    start, width = token_edges[:, :-1], token_edges[:, 1:] - token_edges[:, :-1]
-    xs = start[:, :, None] + width[:, :, None] * frac + shift  # (B, N, p·a)
+    xs = _positions(token_edges, patch_size, antialias, mode)
     # a strip column = the C·p·a values of one image column of one band
     cols = bands.permute(0, 1, 4, 3, 2).reshape(b, num_rows * w, c * ph)
     # official: grid_sample(padding_mode='zeros'); centre sampling clamps (border).
-    patches = _lerp_rows(cols, xs.reshape(b, -1), zeros_outside=(mode == 'corner'))
+    patches = lerp_rows(cols, xs, zeros_outside=(mode == 'corner'))
     # (B, N·pa_x, C·pa_y) -> (B, N, C, pa_y, pa_x)
     return patches.view(b, num_tokens, -1, c, ph).permute(0, 1, 3, 4, 2)
 

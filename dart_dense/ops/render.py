@@ -54,5 +54,7 @@ def render_tokens(tokens: Tensor, row_edges: Tensor, token_edges: Tensor,
     oy = overlap_1d(row[None, :-1, None], row[None, 1:, None],
                     row_edges[:, None, :-1], row_edges[:, None, 1:])
     oy = oy / (row[1:] - row[:-1])[None, :, None]
-    # (B, 1, out_h, R) @ (B, C, R, out_w): the output is born in NCHW, no transpose copy
-    return torch.matmul(oy[:, None], per_band).to(tokens.dtype)
+    # (B, 1, out_h, R) @ (B, C, R, out_w): the output is born in NCHW, no transpose copy.
+    # Autocast would run it in half precision: the area weights stay in the edges' dtype.
+    with torch.autocast(device.type, enabled=False):
+        return torch.matmul(oy[:, None], per_band).to(tokens.dtype)

@@ -336,10 +336,13 @@ def interleaved_times(fns: dict[str, Callable[[], Any]], repeat: int, warmup: in
     """Seconds per call of every function, measured round-robin.
 
     Every function is warmed up ``warmup`` times, then the functions run in turn ``repeat``
-    times (A B C A B C ...), so slow drifts of the machine's load hit all of them alike.
+    times (A B C A B C ...), so slow drifts of the machine's load hit all of them alike. On
+    CUDA a call is timed with CUDA events around it (device time from the first launch to the
+    end of the last kernel) after the stream has drained; elsewhere with the wall clock.
     """
     if repeat < 1 or warmup < 0:
         raise ValueError(f'repeat must be >= 1 and warmup >= 0, got {repeat}, {warmup}')
+    cuda = torch.device(device).type == 'cuda'
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -347,10 +350,17 @@ def interleaved_times(fns: dict[str, Callable[[], Any]], repeat: int, warmup: in
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            synchronize(device)
-            times[name].append(time.perf_counter() - start)
+            if cuda:
+                start, end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
+                start.record()
+                fn()
+                end.record()
+                end.synchronize()
+                times[name].append(start.elapsed_time(end) / 1e3)
+            else:
+                start_s = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start_s)
     return times
 
 

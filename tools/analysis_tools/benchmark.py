@@ -3,7 +3,8 @@
     python tools/analysis_tools/benchmark.py CONFIG [--compare CONFIG2 ...] [--names N1 N2 ...]
         [--shape H W | --shape T H W] [--batch-size B] [--part backbone|features|model]
         [--repeat N] [--warmup W] [--memory] [--train-memory [--train-batch-size 2]]
-        [--json OUT] [--device cpu|cuda] [--cfg-options KEY=VALUE ...]
+        [--json OUT] [--device cpu|cuda] [--amp bf16|fp16] [--compile [MODE]]
+        [--cfg-options KEY=VALUE ...]
 
 Configs are our files, stock ones (``mmseg::vit/vit_vit-b16_mln_upernet_8xb2-160k_ade20k-
 512x512.py``: SyncBN is reverted to BN and ``pretrained``/``init_cfg`` dropped, nothing is
@@ -14,6 +15,12 @@ one's median and its throughput relative to the first config.
 
 Parts: ``backbone``; ``features`` = backbone + neck (the ViT adapter); ``model`` = the whole
 network in ``mode='tensor'`` (no post-processing; a segmentor's auxiliary head is dropped).
+
+``--amp`` runs the timed forwards under ``torch.autocast`` with that dtype; ``--compile``
+times ``torch.compile(forward, mode=MODE)`` (after its warm-up compilations). On CUDA every call
+is timed with CUDA events. Each config also reports the aten operators and host syncs of one
+eager forward (``dart_dense.utils.op_count``): on a GPU every operator is a kernel launch, so
+the count predicts the launch-bound part of the eager time, measurable on any machine.
 
 Memory (``--memory``: one inference forward; ``--train-memory``: one training forward+backward
 in ``mode='loss'`` with random ground truth, auxiliary heads kept, parameter gradients
@@ -26,6 +33,8 @@ follows live tensors; see ``dart_dense.utils.benchmarking.cpu_peak_memory``). On
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import subprocess
@@ -39,6 +48,7 @@ import dart_dense  # noqa: E402,F401  (compat shims first)
 import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
+from dart_dense.utils.op_count import count_ops  # noqa: E402
 from dart_dense.utils.benchmarking import (DEFAULT_SHAPES, MALLOC_ENV, PARTS,  # noqa: E402
                                            SHAPE_HELP, build_model, check_shape,
                                            count_params, infer_task, interleaved_times,
@@ -47,6 +57,14 @@ from dart_dense.utils.benchmarking import (DEFAULT_SHAPES, MALLOC_ENV, PARTS,  #
                                            write_json)
 
 MIB = 2 ** 20
+AMP_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+def autocast(device: str, amp: str | None) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` for ``--amp``, or a no-op context."""
+    if amp is None:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=AMP_DTYPES[amp])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -68,6 +86,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int,
                         help='torch intra-op threads (default: torch\'s, one per core)')
+    parser.add_argument('--amp', choices=tuple(AMP_DTYPES),
+                        help='time the forwards under torch.autocast with this dtype')
+    parser.add_argument('--compile', nargs='?', const='default', metavar='MODE',
+                        help='time torch.compile(forward, mode=MODE) (default, '
+                             'reduce-overhead, max-autotune, ...)')
     parser.add_argument('--json', help='write the figures to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides applied to every config (KEY=VALUE)')
@@ -154,12 +177,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.no_timing:
             model = build_model(cfg, args.device)
             inputs, samples = make_batch(model, task, shape, args.batch_size, args.device)
-            fn = part_forward(model, task, args.part)
+            eager = part_forward(model, task, args.part)
             entry['params'] = count_params(model if args.part == 'model' else model.backbone)
 
-            def call(fn=fn, inputs=inputs, samples=samples) -> None:
-                with torch.no_grad():
+            def call(fn=eager, inputs=inputs, samples=samples) -> None:
+                with torch.no_grad(), autocast(args.device, args.amp):
                     fn(inputs, samples)
+            ops = count_ops(call)
+            entry.update(ops_per_forward=ops.total, host_syncs_per_forward=ops.syncs)
+            if args.compile:
+                mode = None if args.compile == 'default' else args.compile
+                call = functools.partial(call, fn=torch.compile(eager, mode=mode))
             fns[name] = call
         results[name] = entry
 
@@ -184,7 +212,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     return dict(
         settings=dict(part=args.part, batch_size=args.batch_size, repeat=args.repeat,
-                      warmup=args.warmup, device=args.device,
+                      warmup=args.warmup, device=args.device, amp=args.amp,
+                      compile=args.compile,
                       train_batch_size=args.train_batch_size,
                       torch_threads=torch.get_num_threads(), torch=torch.__version__,
                       load_average_before=load_before, load_average_after=load_average()),
@@ -195,6 +224,7 @@ def print_table(report: dict[str, Any]) -> None:
     settings = report['settings']
     print(f'part={settings["part"]} batch={settings["batch_size"]} '
           f'repeat={settings["repeat"]} device={settings["device"]} '
+          f'amp={settings["amp"]} compile={settings["compile"]} '
           f'threads={settings["torch_threads"]} load avg before/after='
           f'{settings["load_average_before"][0]:.2f}/{settings["load_average_after"][0]:.2f}')
     for name, entry in report['results'].items():
@@ -204,6 +234,9 @@ def print_table(report: dict[str, Any]) -> None:
             parts.append(f'median {lat["median"] * 1e3:.1f} ms/batch '
                          f'(IQR {lat["iqr"] * 1e3:.1f}), {entry["throughput"]:.2f} img/s, '
                          f'x{entry["speedup"]:.2f} vs first')
+        if 'ops_per_forward' in entry:
+            parts.append(f'{entry["ops_per_forward"]} aten ops '
+                         f'({entry["host_syncs_per_forward"]} host syncs) per eager forward')
         if 'peak_memory_mib' in entry:
             parts.append(f'peak mem {entry["peak_memory_mib"]:.0f} MiB')
         if 'train_peak_memory_mib' in entry:

@@ -25,6 +25,11 @@ Sections (all interleaved round-robin in one process, medians reported):
   on the full image, official numerics): the trunk alone vs the whole backbone forward.
 * ``profile``: ``torch.profiler`` table of the tokenizer forward with the first scorer, at
   the last budget (where the time goes).
+* ``ops``: aten operators dispatched (and host syncs forced) by one forward of every stage —
+  each scorer, importance, partition, resampling, embedding, positional re-binning, the whole
+  tokenizer with and without its scorer, the DART-S backbone — next to the fixed-grid
+  tokenizer and backbone. On a GPU every operator is a launch: this is the CPU proxy for the
+  launch-bound eager cost (``dart_dense.utils.op_count``).
 
 Scorer specs: ``mnv3l`` / ``mnv3s`` (MobileNetV3 Large/Small trunk + MLP, random weights: the
 cost does not depend on them), ``conv`` (ConvScorer), ``grad`` (GradientEnergyScorer), each
@@ -53,7 +58,7 @@ SCORER_TYPES = {
     'conv': dict(type='ConvScorer'),
     'grad': dict(type='GradientEnergyScorer'),
 }
-SECTIONS = ('parity', 'speed', 'share', 'official', 'profile')
+SECTIONS = ('parity', 'speed', 'share', 'official', 'profile', 'ops')
 
 
 def scorer_cfg(spec: str) -> dict:
@@ -293,13 +298,61 @@ def profile(size: int, batch_size: int, num_tokens: int, scorer: str, device: st
     return prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=row_limit)
 
 
+def op_counts(size: int, batch_size: int, budgets: list[int], scorers: list[str],
+              device: str) -> dict[str, dict[str, int]]:
+    """Operators and host syncs of one forward (no grad) per tokenizer stage and model."""
+    from mmengine.registry import MODELS
+
+    from dart_dense.models.tokenizers import quantile_partition
+    from dart_dense.models.tokenizers.importance import importance_from_logits
+    from dart_dense.utils.op_count import count_ops
+
+    gen = torch.Generator().manual_seed(0)
+    images = torch.randn(batch_size, 3, size, size, generator=gen).to(device)
+    counts: dict[str, dict[str, int]] = {}
+
+    def record(key: str, fn: Callable[..., Any], *args: Any) -> None:
+        fn(*args)  # warm: lazily built constants are not counted
+        result = count_ops(fn, *args)
+        counts[key] = dict(ops=result.total, syncs=result.syncs)
+
+    with torch.no_grad():
+        for n in budgets:
+            for spec in scorers:
+                model = build_backbone(n, scorer_cfg(spec), size).to(device).eval()
+                tok, key = model.tokenizer, f'N={n} {spec}'
+                record(f'{key} scorer', tok.scorer, images)
+                record(f'{key} tokenizer', tok, images, model.pos_table())
+                counts[f'{key} tokenizer without scorer'] = {
+                    k: counts[f'{key} tokenizer'][k] - counts[f'{key} scorer'][k]
+                    for k in ('ops', 'syncs')}
+                record(f'{key} backbone', model, images)
+            # the stages after the scorer, from fixed logits
+            grid_hw, hw = (size // 16, size // 16), (size, size)
+            logits = torch.randn(batch_size, 1, size // 32, size // 32, generator=gen)
+            record(f'N={n} importance', importance_from_logits, logits.to(device), grid_hw, hw)
+            scores = importance_from_logits(logits.to(device), grid_hw, hw)
+            record(f'N={n} partition', quantile_partition, scores, hw, n)
+            layout = quantile_partition(scores, hw, n)
+            record(f'N={n} resample', layout.resample, images, 16)
+            record(f'N={n} embed', model.tokenizer.embed_patches, layout.resample(images, 16))
+            record(f'N={n} pos rebin', layout.rebin, model.pos_table())
+        grid = MODELS.build(dict(type='DARTViT', arch='small', img_size=size, patch_size=16,
+                                 tokenizer=dict(type='GridTokenizer'),
+                                 out_indices=(3, 5, 7, 11), out_strides=(4, 8, 16, 32)))
+        grid = grid.to(device).eval()
+        record('grid tokenizer', grid.tokenizer, images, grid.pos_table())
+        record('grid backbone', grid, images)
+    return counts
+
+
 # ----------------------------------------------------------------------------------- report
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='DART tokenizer speed benchmark')
     parser.add_argument('--sections', nargs='+', choices=SECTIONS,
-                        default=['parity', 'speed', 'share', 'official'])
+                        default=['parity', 'speed', 'share', 'official', 'ops'])
     parser.add_argument('--size', type=int, default=512, help='square image side')
     parser.add_argument('--batch-size', type=int, default=2)
     parser.add_argument('--budgets', type=int, nargs='+', default=[1024, 512])
@@ -360,6 +413,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print('official DART-S at 448:\n' + _fmt(report['official']['stats']))
         for name, s in report['official']['shares'].items():
             print(f'  {name}: {s:.1%} of the whole backbone')
+    if 'ops' in args.sections:
+        report['ops'] = op_counts(args.size, args.batch_size, args.budgets, args.scorers,
+                                  args.device)
+        print('aten operators (host syncs) per forward:')
+        for name, c in report['ops'].items():
+            print(f'  {name}: {c["ops"]} ({c["syncs"]})')
     if 'profile' in args.sections:
         report['profile'] = profile(args.size, args.batch_size, args.budgets[-1],
                                     args.scorers[0], args.device)

@@ -1,6 +1,7 @@
 """Common behaviour of importance scorers: run on a (possibly downsampled) copy of the image."""
-from typing import Optional
+from typing import Callable, Optional
 
+import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
@@ -36,3 +37,14 @@ class BaseScorer(BaseModule):
 
     def score(self, images: Tensor) -> Tensor:
         raise NotImplementedError
+
+    @staticmethod
+    def full_precision(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+        """``fn(x)`` in at least float32, also under autocast.
+
+        Logits decide the geometry and pass through a standardization: in float16 a trained
+        head's activations and its gradients overflow (seen with GradScaler in the first
+        steps of a UperNet run), so the small logit head never runs in half precision.
+        """
+        with torch.autocast(x.device.type, enabled=False):
+            return fn(x.to(torch.promote_types(x.dtype, torch.float32)))

@@ -36,4 +36,4 @@ class ConvScorer(BaseScorer):
         self.head = nn.Conv2d(prev, 1, 1)
 
     def score(self, images: Tensor) -> Tensor:
-        return self.head(self.layers(images))
+        return self.full_precision(self.head, self.layers(images))

@@ -34,6 +34,11 @@ class GradientEnergyScorer(BaseScorer):
                              persistent=False)
 
     def score(self, images: Tensor) -> Tensor:
+        # squared gradients and their log in float32: no parameters, nothing to gain from
+        # half precision, and float16 under/overflows them
+        return self.full_precision(self._log_energy, images)
+
+    def _log_energy(self, images: Tensor) -> Tensor:
         grey = images.mean(dim=1, keepdim=True)
         grad = F.conv2d(F.pad(grey, (1, 1, 1, 1), mode='replicate'),
                         self.kernels.to(grey.dtype))

@@ -175,7 +175,8 @@ class DARTTokenizer(BaseTokenizer):
                                       self.standardize, self.score_floor)
 
     def tokenize_importance(self, images: Tensor, importance: Tensor, num_tokens: int,
-                            pos_embed: Optional[Tensor] = None) -> TokenizerOutput:
+                            pos_embed: Optional[Tensor] = None,
+                            counts: Optional[Tensor] = None) -> TokenizerOutput:
         """Partition, resample and embed, given the importance (used by clip tokenizers that
         score frames jointly).
 
@@ -184,11 +185,14 @@ class DARTTokenizer(BaseTokenizer):
             importance: (B, h, w) positive importance.
             num_tokens: N (validated by the caller, e.g. with :meth:`num_tokens_for`).
             pos_embed: optional (1 or B, C, h, w) positional table.
+            counts: optional (B,) per-image budgets <= ``num_tokens`` (video frames); slots
+                beyond an image's count are padding (see :func:`quantile_partition`): their
+                tokens are computed but meaningless, ``layout.token_mask()`` tells them apart.
         """
         hw = (int(images.shape[-2]), int(images.shape[-1]))
         rows = min(self.num_rows, num_tokens) if self.num_rows else None
         layout = quantile_partition(importance, hw, num_tokens, rows,
-                                    eps=1e-8 if self.official else 0.0)
+                                    eps=1e-8 if self.official else 0.0, counts=counts)
         needs_geometry_grad = torch.is_grad_enabled() and layout.requires_grad()
         wanted = images.is_cuda if self.fast_path == 'auto' else bool(self.fast_path)
         use_mmcv = wanted and not needs_geometry_grad and mmcv_roi_align_available()

@@ -5,35 +5,45 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from dart_dense.utils.value_checks import value_checks_enabled
+
 Standardize = Literal['image', 'batch']
 ValidHW = Union[Tensor, Sequence[Sequence[int]]]
 
 
 def check_valid_hw(valid_hw: Optional[ValidHW], batch_size: int,
                    image_hw: tuple[int, int], device: torch.device) -> Optional[Tensor]:
-    """Validate per-sample valid (unpadded) sizes; returns a (B, 2) float tensor or None."""
+    """Validate per-sample valid (unpadded) sizes; returns a (B, 2) float tensor or None.
+
+    Sizes given as Python numbers are checked by value; a tensor's values are checked only
+    when :mod:`dart_dense.utils.value_checks` are on (reading them would sync the device).
+    """
     if valid_hw is None:
         return None
+    h, w = image_hw
+    message = f'valid_hw entries must lie in [1, H={h}] x [1, W={w}]'
     if isinstance(valid_hw, Tensor):
         if valid_hw.dtype == torch.bool or valid_hw.is_complex():
             raise TypeError(f'valid_hw must hold pixel sizes (int or float), got {valid_hw.dtype}')
         sizes = valid_hw.detach().to(device=device, dtype=torch.float32)
     elif isinstance(valid_hw, (list, tuple)):
         try:
-            sizes = torch.tensor([[float(h), float(w)] for h, w in valid_hw], device=device)
+            pairs = [(float(vh), float(vw)) for vh, vw in valid_hw]
         except (TypeError, ValueError) as err:
             raise TypeError('valid_hw must be a (B, 2) tensor or a sequence of (h, w) pairs, '
                             f'got {valid_hw!r}') from err
+        if not all(1 <= vh <= h and 1 <= vw <= w for vh, vw in pairs):
+            raise ValueError(f'{message}, got {pairs}')
+        sizes = torch.tensor(pairs, device=device).reshape(-1, 2)
     else:
         raise TypeError('valid_hw must be a (B, 2) tensor or a sequence of (h, w) pairs, '
                         f'got {type(valid_hw).__name__}')
     if sizes.shape != (batch_size, 2):
         raise ValueError(f'valid_hw must have shape (B={batch_size}, 2), got {tuple(sizes.shape)}')
-    h, w = image_hw
-    if not torch.isfinite(sizes).all() or (sizes < 1).any() or (sizes[:, 0] > h).any() \
-            or (sizes[:, 1] > w).any():
-        raise ValueError(f'valid_hw entries must lie in [1, H={h}] x [1, W={w}], '
-                         f'got {sizes.tolist()}')
+    if value_checks_enabled() and not (
+            torch.isfinite(sizes).all() and (sizes >= 1).all()
+            and (sizes <= sizes.new_tensor([h, w])).all()):
+        raise ValueError(f'{message}, got {sizes.tolist()}')
     return sizes
 
 
@@ -68,7 +78,7 @@ def importance_from_logits(logits: Tensor, grid_hw: tuple[int, int],
     Returns:
         (B, h, w) positive importance.
     """
-    if not torch.isfinite(logits).all():
+    if value_checks_enabled() and not torch.isfinite(logits).all():
         raise ValueError('the scorer produced non-finite scores (NaN or Inf); check the input '
                          'images and the scorer weights')
     x = F.interpolate(logits, size=grid_hw, mode='bilinear', align_corners=False)[:, 0]

@@ -6,7 +6,7 @@ cross the end of a band (it then covers the end of one band and the start of the
 token's region is a union of up to a few rectangles.
 """
 import math
-from typing import Literal
+from typing import Literal, Optional
 
 import torch
 from torch import Tensor
@@ -36,7 +36,8 @@ def rebin_rows(cells: Tensor, row_edges: Tensor, image_h: int) -> Tensor:
     weights = weights / (weights.sum(-1, keepdim=True) + 1e-12)
     # one (R × h) @ (h × w·C) product per image; a shared table (n = 1) is not expanded
     rows = cells.to(row_edges.dtype).permute(0, 2, 3, 1).reshape(n, h, w * c)
-    return torch.matmul(weights, rows).view(b, -1, w, c)
+    with torch.autocast(cells.device.type, enabled=False):  # geometry never in half precision
+        return torch.matmul(weights, rows).view(b, -1, w, c)
 
 
 class TokenLayout:
@@ -47,9 +48,13 @@ class TokenLayout:
         token_edges: (B, N+1) token boundaries in strip pixels, increasing from 0 to R·W
             (band r occupies strip pixels ``[r·W, (r+1)·W)``).
         image_hw: (H, W) size of the tiled image in pixels.
+        counts: optional (B,) tokens actually used per image when images of one batch have
+            different budgets (video frames): image b's slots ``k >= counts[b]`` have zero
+            width (and its unused bands zero height), so they cover nothing and render nothing.
     """
 
-    def __init__(self, row_edges: Tensor, token_edges: Tensor, image_hw: tuple[int, int]):
+    def __init__(self, row_edges: Tensor, token_edges: Tensor, image_hw: tuple[int, int],
+                 counts: Optional[Tensor] = None):
         if row_edges.dim() != 2 or token_edges.dim() != 2:
             raise ValueError('row_edges and token_edges must be (B, R+1) and (B, N+1), got '
                              f'{tuple(row_edges.shape)} and {tuple(token_edges.shape)}')
@@ -58,6 +63,7 @@ class TokenLayout:
         self.row_edges = row_edges
         self.token_edges = token_edges
         self.image_hw = (int(image_hw[0]), int(image_hw[1]))
+        self.counts = counts
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -88,7 +94,15 @@ class TokenLayout:
         return self.token_edges.shape[1] - 1
 
     def detach(self) -> 'TokenLayout':
-        return TokenLayout(self.row_edges.detach(), self.token_edges.detach(), self.image_hw)
+        return TokenLayout(self.row_edges.detach(), self.token_edges.detach(), self.image_hw,
+                           self.counts)
+
+    def token_mask(self) -> Tensor:
+        """(B, N) bool: which token slots hold a region (all of them without ``counts``)."""
+        slots = torch.arange(self.num_tokens, device=self.token_edges.device)
+        if self.counts is None:
+            return slots.expand(self.batch_size, -1) >= 0
+        return slots < self.counts[:, None]
 
     def requires_grad(self) -> bool:
         return self.row_edges.requires_grad or self.token_edges.requires_grad

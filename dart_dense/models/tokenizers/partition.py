@@ -1,5 +1,6 @@
 """Quantile partition: importance map → row bands → token intervals (DART, Sec. 3)."""
 import math
+from typing import Optional
 
 import torch
 from torch import Tensor
@@ -34,8 +35,25 @@ def default_num_rows(num_tokens: int, image_hw: tuple[int, int]) -> int:
     return int(min(max(round(math.sqrt(num_tokens * h / w)), 1), num_tokens))
 
 
+def _levels(slots: int, count: Optional[Tensor], dtype: torch.dtype,
+            device: torch.device) -> tuple[Tensor, Optional[Tensor]]:
+    """Inner quantile levels k/n (k = 1 … slots−1) for one count n or per-image counts.
+
+    Returns the (slots−1,) or (B, slots−1) levels and, with per-image counts, the (B, slots−1)
+    mask of the levels that exist (k < n); the others get the harmless level 1/2 so that no
+    NaN is computed (and back-propagated) for slots that are padding.
+    """
+    k = torch.arange(1, slots, device=device, dtype=dtype)
+    if count is None:
+        return k / slots, None
+    n = count.to(dtype)[:, None]
+    real = k < n
+    return torch.where(real, k / n, 0.5), real
+
+
 def quantile_partition(importance: Tensor, image_hw: tuple[int, int], num_tokens: int,
-                       num_rows: int | None = None, eps: float = 0.0) -> TokenLayout:
+                       num_rows: Optional[int] = None, eps: float = 0.0,
+                       counts: Optional[Tensor] = None) -> TokenLayout:
     """Partition images into N regions of (approximately) equal importance mass.
 
     1. The row marginal of the pdf gives R−1 band boundaries at its k/R quantiles.
@@ -46,14 +64,21 @@ def quantile_partition(importance: Tensor, image_hw: tuple[int, int], num_tokens
     Args:
         importance: (B, h, w) positive scores on a grid covering the H×W image.
         image_hw: (H, W) in pixels.
-        num_tokens: N.
+        num_tokens: N, the token slots of every image.
         num_rows: R; defaults to :func:`default_num_rows`.
         eps: the official code's guard (1e-8) in the normalization and quantile divisions.
             Positive importance needs none; with 0 a uniform map gives the exact pixel grid
             (with 1e-8 the edges move by ~1e-6 px).
+        counts: optional (B,) integer budgets in ``[1, N]`` (not checked by value: that would
+            sync with the device), one per image, for batches whose images get different
+            budgets (video frames). Image b then uses its first ``counts[b]`` slots, exactly as
+            if it were partitioned alone with N = counts[b]: ``R_b`` bands (the default rows for
+            its count, or ``min(num_rows, counts[b])``) followed by zero-height bands at the
+            bottom, and zero-width slots at the end of its last band.
 
     Returns:
-        The :class:`TokenLayout` (edges differentiable in ``importance``).
+        The :class:`TokenLayout` (edges differentiable in ``importance``); with ``counts`` it
+        carries them (``layout.counts``, ``layout.token_mask()``).
     """
     b, gh, gw = importance.shape
     h, w = image_hw
@@ -61,20 +86,34 @@ def quantile_partition(importance: Tensor, image_hw: tuple[int, int], num_tokens
     # Quantiles of long cumulative sums lose ~1e-5 px in float32; the partition is tiny
     # (B × grid cells), so it runs in float64 and hands float32 edges back: a uniform map then
     # lands exactly on the pixel grid.
-    out_dtype = importance.dtype
-    importance = importance.double()
-    pdf = importance / importance.sum(dim=(1, 2), keepdim=True)
+    out_dtype, dtype, device = importance.dtype, torch.float64, importance.device
+    importance = importance.to(dtype)
+    if counts is None:
+        band_count = None
+    elif num_rows:
+        band_count = counts.clamp_max(num_rows)
+    else:  # default_num_rows per image, on the device (round half to even, as Python's round)
+        band_count = torch.sqrt(counts.to(dtype) * h / w).round().clamp_min(1)
+        band_count = torch.minimum(band_count, counts.to(dtype)).clamp_max(rows)
 
+    pdf = importance / importance.sum(dim=(1, 2), keepdim=True)
     marginal = pdf.sum(dim=2)
     marginal = marginal / (marginal.sum(dim=1, keepdim=True) + eps)
-    levels = torch.arange(1, rows, device=pdf.device, dtype=pdf.dtype) / rows
+    levels, real = _levels(rows, band_count, dtype, device)
     inner = quantiles(marginal, levels, eps) * (h / gh)
+    if real is not None:  # bands beyond an image's count: zero height at the bottom
+        inner = torch.where(real, inner, float(h))
     row_edges = torch.cat([inner.new_zeros(b, 1), inner, inner.new_full((b, 1), float(h))], 1)
 
     strip = rebin_rows(pdf[:, None], row_edges, h).reshape(b, -1)  # (B, R·w) band-major
     strip = strip / strip.sum(dim=1, keepdim=True)
-    levels = torch.arange(1, num_tokens, device=pdf.device, dtype=pdf.dtype) / num_tokens
+    levels, real = _levels(num_tokens, counts, dtype, device)
     inner = quantiles(strip, levels, eps) * (w / gw)
-    token_edges = torch.cat(
-        [inner.new_zeros(b, 1), inner, inner.new_full((b, 1), float(rows * w))], 1)
-    return TokenLayout(row_edges.to(out_dtype), token_edges.to(out_dtype), image_hw)
+    if real is None:
+        end = inner.new_full((b, 1), float(rows * w))
+    else:  # slots beyond an image's count: zero width at the end of its last band
+        end = band_count[:, None] * w
+        inner = torch.where(real, inner, end)
+    token_edges = torch.cat([inner.new_zeros(b, 1), inner, end], 1)
+    return TokenLayout(row_edges.to(out_dtype), token_edges.to(out_dtype), image_hw,
+                       counts=counts)

@@ -5,6 +5,7 @@ from mmengine.registry import MODELS
 
 import dart_dense.models  # noqa: F401  (registers the classes)
 from dart_dense.models.tokenizers import DARTTokenizer, GridTokenizer
+from dart_dense.utils.value_checks import check_values
 
 
 def _dart(**kwargs) -> DARTTokenizer:
@@ -171,10 +172,14 @@ def test_bad_call_arguments():
         tok(images, valid_hw=[(33, 32), (32, 32)])
     with pytest.raises(ValueError, match='pos_embed'):
         tok(images, pos_embed=torch.zeros(1, 5, 4, 4))
+    # checks that read tensor values are opt-in (they would sync the device every step)
     nan_images = images.clone()
     nan_images[0, 0, 0, 0] = float('nan')
-    with pytest.raises(ValueError, match='non-finite'):
-        tok(nan_images)
+    assert torch.isnan(tok(nan_images).tokens).any()  # propagated, no indexing error
+    with check_values(), pytest.raises(ValueError, match='non-finite'):
+        assert torch.isnan(tok(nan_images).tokens).any()  # propagated, no indexing error
+    with check_values(), pytest.raises(ValueError, match='valid_hw entries'):
+        tok(images, valid_hw=torch.tensor([[33, 32], [32, 32]]))
 
 
 def test_grid_tokenizer_pads_and_rejects_budget_change():

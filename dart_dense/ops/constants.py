@@ -1,0 +1,57 @@
+"""Small constant tensors of the hot path, built once per shape, device and dtype.
+
+In eager mode every ``arange`` and the arithmetic on it is an operator launch; these tables do
+not depend on the data, so they are cached (``torch.compile`` traces through the cache and
+folds them into the graph). Returned tensors are shared: never modify them in place.
+"""
+from functools import lru_cache
+
+import torch
+from torch import Tensor
+
+
+@lru_cache(maxsize=256)
+def cell_edges(num_cells: int, cell_size: float, limit: float, device: torch.device,
+               dtype: torch.dtype) -> Tensor:
+    """(num_cells+1,) boundaries ``k·cell_size`` clamped to ``limit``."""
+    return (torch.arange(num_cells + 1, device=device, dtype=dtype) * cell_size).clamp_max(limit)
+
+
+@lru_cache(maxsize=256)
+def sample_fractions(size: int, antialias: int, centered: bool, device: torch.device,
+                     dtype: torch.dtype) -> Tensor:
+    """(size·antialias,) fractions in [0, 1) of a region where its samples sit.
+
+    ``centered``: sample k of n at the centre of the k-th of n equal sub-intervals;
+    otherwise the official DART placement (``start + length·k/size``, antialias sub-samples
+    starting at each official sample point).
+    """
+    n = size * antialias
+    k = torch.arange(n, device=device, dtype=torch.float64)
+    frac = (k + 0.5) / n if centered else (k // antialias + (k % antialias) / antialias) / size
+    return frac.to(dtype)
+
+
+@lru_cache(maxsize=256)
+def row_offsets(batch_size: int, rows_per_item: int, queries_per_item: int,
+                device: torch.device) -> Tensor:
+    """(B·Q,) int64 ``b·rows_per_item`` for the Q queries of every item b: item b's first row
+    in a (B·M, ...) flattening, repeated for its queries."""
+    offsets = torch.arange(batch_size, device=device) * rows_per_item
+    return offsets.repeat_interleave(queries_per_item)
+
+
+@lru_cache(maxsize=256)
+def quantile_levels(count: int, batch_size: int, device: torch.device,
+                    dtype: torch.dtype) -> Tensor:
+    """(B, count−1) inner quantile levels ``k/count``, k = 1 … count−1 (contiguous, as
+    ``searchsorted`` wants them)."""
+    levels = torch.arange(1, count, device=device, dtype=dtype) / count
+    return levels.expand(batch_size, -1).contiguous()
+
+
+@lru_cache(maxsize=256)
+def filled(shape: tuple[int, ...], value: float, device: torch.device,
+           dtype: torch.dtype) -> Tensor:
+    """A constant tensor (e.g. the fixed first/last edge of every image of a batch)."""
+    return torch.full(shape, value, device=device, dtype=dtype)
