@@ -65,8 +65,9 @@ test_evaluator = val_evaluator
 max_iters = 100
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
-# from scratch, batch 2: a larger lr than the fine-tuning recipe, short warm-up
-optim_wrapper = dict(optimizer=dict(lr=2e-4))
+# from scratch, batch 2: a larger lr than the fine-tuning recipe, short warm-up, no layer-wise
+# lr decay (a fine-tuning recipe: it would starve the untrained early blocks)
+optim_wrapper = dict(optimizer=dict(lr=2e-4), constructor='DefaultOptimWrapperConstructor')
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=20),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,

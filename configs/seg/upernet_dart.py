@@ -9,9 +9,12 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_160k.py',
 ]
-# dart_dense.engine registers TokenVisualizationHook (token regions in --show-dir pictures)
+# dart_dense.engine: the layer-decay optimizer constructor; its hooks module registers
+# TokenVisualizationHook (token regions in --show-dir pictures)
 custom_imports = dict(
-    imports=['dart_dense.models', 'dart_dense.engine'], allow_failed_imports=False)
+    imports=['dart_dense.models', 'dart_dense.engine',
+             'dart_dense.engine.hooks.token_visualization_hook'],
+    allow_failed_imports=False)
 
 crop_size = (512, 512)
 data_preprocessor = dict(size=crop_size)
@@ -23,13 +26,18 @@ model = dict(
     decode_head=dict(num_classes=150),
     auxiliary_head=dict(num_classes=150))
 
-# AdamW as mmseg's ViT/DeiT UperNet configs: no weight decay on the positional table, the
-# class token and the norms. _delete_: the stock schedule's SGD keys must not leak in.
+# ViT fine-tuning as mmseg's MAE UperNet config: AdamW, lr 1e-4, weight decay 0.05, layer-wise
+# lr decay 0.65 (block i gets 0.65^(12-i) of the rate, the tokenizer and positional table
+# 0.65^13, neck and heads all of it; dart_dense.engine.LayerDecayOptimWrapperConstructor); no
+# weight decay on the positional table, the class token and the norms. _delete_: the stock
+# schedule's SGD keys must not leak in.
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
+    optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
+    constructor='LayerDecayOptimWrapperConstructor',
     paramwise_cfg=dict(
+        layer_decay_rate=0.65,
         custom_keys={
             'pos_embed': dict(decay_mult=0.),
             'cls_token': dict(decay_mult=0.),

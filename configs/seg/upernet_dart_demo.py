@@ -9,7 +9,8 @@ _base_ = ['./upernet_dart.py']
 from dart_dense.datasets import ADE20K_DEMO_CLASSES, ADE20K_DEMO_PALETTE  # noqa: E402
 
 custom_imports = dict(
-    imports=['dart_dense.models', 'dart_dense.engine', 'dart_dense.datasets.transforms'],
+    imports=['dart_dense.models', 'dart_dense.engine',
+             'dart_dense.engine.hooks.token_visualization_hook', 'dart_dense.datasets.transforms'],
     allow_failed_imports=False)
 
 data_root = 'data/ade20k_demo'
@@ -72,8 +73,10 @@ test_dataloader = val_dataloader
 
 max_iters = 600
 warmup_iters = max_iters // 10
-# randomly initialized: a larger rate than the fine-tuning 6e-5, same warm-up + poly shape
-optim_wrapper = dict(optimizer=dict(lr=2e-3))
+# randomly initialized: a larger rate than the fine-tuning 1e-4, same warm-up + poly shape, and
+# no layer-wise decay (a fine-tuning recipe: it would starve the untrained early blocks)
+optim_wrapper = dict(optimizer=dict(lr=2e-3, weight_decay=0.01),
+                     constructor='DefaultOptimWrapperConstructor')
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters),
     dict(type='PolyLR', eta_min=0.0, power=1.0, begin=warmup_iters, end=max_iters,

@@ -1,4 +1,11 @@
-"""Training/testing helpers for mmengine runners; importing it registers the hooks."""
-from .hooks import TokenVisualizationHook
+"""Training helpers for mmengine runners.
 
-__all__ = ['TokenVisualizationHook']
+Importing this package registers the task-neutral parts (the layer-decay optimizer
+constructor; mmengine only). The visualization hooks need their toolbox and register through
+their own modules, named in the configs' ``custom_imports``:
+``dart_dense.engine.hooks.token_visualization_hook`` (mmseg) and
+``dart_dense.engine.hooks.det_token_visualization_hook`` (mmdet).
+"""
+from .optimizers import LayerDecayOptimWrapperConstructor
+
+__all__ = ['LayerDecayOptimWrapperConstructor']

@@ -17,6 +17,10 @@ Layout = Literal['official_dart', 'timm', 'dart_dense']
 
 # keys a classifier has that a backbone does not want
 _CLASSIFIER_PREFIXES = ('head.', 'head_dist.', 'fc_norm.', 'pre_logits.')
+# the ViT keys every supported layout carries: missing ones make a pretrained load an error
+# (unless strict=False). Scorer weights (absent from timm / DeiT checkpoints) and tables a
+# subclass adds (a video model's time_embed) may be missing.
+VIT_KEY_PREFIXES = ('tokenizer.proj.', 'pos_embed', 'cls_token', 'blocks.', 'norm.')
 
 
 def unwrap_state_dict(checkpoint: dict) -> dict[str, Tensor]:
@@ -152,12 +156,14 @@ def convert_checkpoint(checkpoint: dict, model: nn.Module,
 
 
 def load_pretrained(model: nn.Module, path: str, layout: Optional[Layout] = None,
-                    logger: str = 'current') -> tuple[list[str], list[str]]:
+                    logger: str = 'current', strict: bool = True
+                    ) -> tuple[list[str], list[str]]:
     """Load pretrained weights from a local file into a DARTViT (``weights_only=True``).
 
     Missing and unexpected keys are logged by name (a timm checkpoint has no scorer, which is
     expected). Fails with an error naming the file when it cannot be read, when no key
-    matches the model, or when shapes disagree (listing the offending keys).
+    matches the model, when shapes disagree (listing the offending keys), or, with
+    ``strict``, when ViT keys (:data:`VIT_KEY_PREFIXES`) are missing from the checkpoint.
 
     Returns:
         (missing, unexpected) key names.
@@ -185,6 +191,13 @@ def load_pretrained(model: nn.Module, path: str, layout: Optional[Layout] = None
     if not matched:
         raise ValueError(f'{path}: no key matches the model; checkpoint keys start with '
                          f'{list(state)[:6]}')
+    missing_vit = [k for k in own if k.startswith(VIT_KEY_PREFIXES) and k not in state]
+    if strict and missing_vit:
+        raise KeyError(f'{path}: the checkpoint lacks {len(missing_vit)} ViT weights of the '
+                       f'model ({missing_vit[:8]}{" ..." if len(missing_vit) > 8 else ""}): '
+                       'wrong checkpoint or arch? To load it anyway and keep those weights '
+                       "as initialized, set strict=False in the backbone's init_cfg "
+                       "(init_cfg=dict(type='Pretrained', checkpoint=..., strict=False)).")
     missing, unexpected = model.load_state_dict(state, strict=False)
     print_log(f'loaded {len(matched)} tensors from {path}', logger=logger)
     if missing:

@@ -3,9 +3,13 @@
 # The detector is mmdet's TwoStageDetector that also passes every image's unpadded size to the
 # backbone, so no tokens are spent on the batch padding (dart_dense/models/detectors).
 _base_ = ['mmdet::_base_/models/mask-rcnn_r50_fpn.py']
-# dart_dense.engine: the token visualization hook of configs/det/_base_/default_runtime.py
-custom_imports = dict(imports=['dart_dense.models', 'dart_dense.engine'],
-                      allow_failed_imports=False)
+# dart_dense.models.detectors: the padding-aware mmdet detectors; dart_dense.engine: the
+# layer-decay optimizer constructor (configs/det/_base_/schedule_adamw_1x.py) and, in its hooks
+# module, the token visualization hook of configs/det/_base_/default_runtime.py
+custom_imports = dict(
+    imports=['dart_dense.models', 'dart_dense.models.detectors', 'dart_dense.engine',
+             'dart_dense.engine.hooks.det_token_visualization_hook'],
+    allow_failed_imports=False)
 
 model = dict(
     type='DARTTwoStageDetector',

@@ -1,9 +1,13 @@
 # DART-Small + token maps rendered at strides 8/16/32 + mmdet's stock FPN (P3-P7, LN2d) +
 # stock RetinaNet head, in a SingleStageDetector that passes the unpadded sizes to the backbone.
 _base_ = ['mmdet::_base_/models/retinanet_r50_fpn.py']
-# dart_dense.engine: the token visualization hook of configs/det/_base_/default_runtime.py
-custom_imports = dict(imports=['dart_dense.models', 'dart_dense.engine'],
-                      allow_failed_imports=False)
+# dart_dense.models.detectors: the padding-aware mmdet detectors; dart_dense.engine: the
+# layer-decay optimizer constructor (configs/det/_base_/schedule_adamw_1x.py) and, in its hooks
+# module, the token visualization hook of configs/det/_base_/default_runtime.py
+custom_imports = dict(
+    imports=['dart_dense.models', 'dart_dense.models.detectors', 'dart_dense.engine',
+             'dart_dense.engine.hooks.det_token_visualization_hook'],
+    allow_failed_imports=False)
 
 model = dict(
     type='DARTSingleStageDetector',

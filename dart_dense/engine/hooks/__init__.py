@@ -1,4 +1,9 @@
-from .det_token_visualization_hook import DetTokenVisualizationHook  # noqa: F401 (registers it)
-from .token_visualization_hook import TokenVisualizationHook
+"""Visualization hooks, one module per toolbox (import the one your config needs):
 
-__all__ = ['TokenVisualizationHook']
+- :mod:`.token_visualization_hook`: ``TokenVisualizationHook`` (mmseg's
+  ``SegVisualizationHook`` with the token partition drawn in);
+- :mod:`.det_token_visualization_hook`: ``DetTokenVisualizationHook`` (mmdet's
+  ``DetVisualizationHook`` with the token partition drawn in).
+
+Nothing is imported here, so a segmentation install needs no mmdet and vice versa.
+"""

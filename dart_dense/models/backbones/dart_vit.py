@@ -1,7 +1,7 @@
 """DARTViT: a plain ViT whose tokenizer is pluggable (DART regions or the fixed grid), with
 dense multi-scale outputs rendered from the tokens through the layout."""
 from dataclasses import dataclass
-from typing import Literal, Optional, Sequence, Union
+from typing import Any, Literal, Optional, Sequence, Union
 
 import torch
 from mmengine.logging import print_log
@@ -20,6 +20,9 @@ ARCH_ZOO = {
     'small': dict(embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0),
     'base': dict(embed_dims=768, depth=12, num_heads=12, mlp_ratio=4.0),
 }
+
+# The official DART ImageNet models: DeiT arch → MobileNetV3 scorer trunk (DESIGN.md appendix).
+OFFICIAL_SCORERS = {'tiny': 'small', 'small': 'large'}
 
 
 @dataclass
@@ -79,9 +82,16 @@ class DARTViT(BaseModule):
             k > 0 also freezes blocks ``0..k-1``.
         norm_eval: keep BatchNorm layers (e.g. in a conv scorer) in eval mode while training.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` loads an official DART, timm /
-            DeiT or dart_dense checkpoint through :func:`dart_dense.utils.load_pretrained`.
-            Any other mmengine initializer config (dict or list) replaces the ViT default
-            (truncated normal, std 0.02, for the block linears and the positional table).
+            DeiT or dart_dense checkpoint through :func:`dart_dense.utils.load_pretrained`;
+            the missing and unexpected keys are logged, and a checkpoint that lacks ViT keys
+            (patch projection, positional table, class token, blocks, final norm) is an error
+            unless the config says ``strict=False``. Any other mmengine initializer config
+            (dict or list) replaces the ViT default (truncated normal, std 0.02, for the block
+            linears and the positional table).
+
+    :meth:`official` builds the configuration of the official DART-T/S ImageNet models
+    (448 px input, 14×14 partition grid and positional table, batch-wide score
+    standardization, corner sampling), which reproduces their checkpoints exactly.
     """
 
     def __init__(self,
@@ -188,7 +198,13 @@ class DARTViT(BaseModule):
     def init_weights(self) -> None:
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             from dart_dense.utils.ckpt_convert import load_pretrained
-            load_pretrained(self, self.init_cfg['checkpoint'])
+            load_pretrained(self, self.init_cfg['checkpoint'],
+                            strict=self.init_cfg.get('strict', True))
+            # a checkpoint without a scorer trunk (timm / DeiT) leaves a frozen one untrained
+            for module in self.modules():
+                check = getattr(module, 'check_trunk_weights', None)
+                if callable(check):
+                    check()
             return
         super().init_weights()
         if self.init_cfg is not None:
@@ -226,6 +242,102 @@ class DARTViT(BaseModule):
                 if isinstance(module, _BatchNorm):
                     module.eval()
         return self
+
+    # ------------------------------------------------------------------ fine-tuning API
+    # timm's (no_weight_decay, group_matcher, set_grad_checkpointing, num_prefix_tokens) and
+    # mmpretrain's (get_layer_depth, read by LayerDecayOptimWrapperConstructor)
+    @property
+    def num_prefix_tokens(self) -> int:
+        """Tokens before the patch tokens in the sequence (the class token)."""
+        return 1 if self.with_cls_token else 0
+
+    def no_weight_decay(self) -> set[str]:
+        """Names of the parameters exempt from weight decay: the module's own tables
+        (``pos_embed``, ``cls_token``, and e.g. a video subclass's ``time_embed``)."""
+        return {name for name, _ in self.named_parameters(recurse=False)}
+
+    def group_matcher(self, coarse: bool = False) -> dict[str, Any]:
+        """timm: regexes grouping parameter names into the stem (everything before the
+        blocks) and one group per block; the final norm joins the last block's group, as in
+        timm's ViT."""
+        blocks = r'^blocks\.(\d+)'
+        return dict(stem=r'^(?!blocks\.|norm\.)',
+                    blocks=blocks if coarse else [(blocks, None), (r'^norm\.', (99999,))])
+
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """timm: activation checkpointing of the blocks while training (``with_cp``)."""
+        self.with_cp = enable
+
+    def get_layer_depth(self, param_name: str, prefix: str = '') -> tuple[int, int]:
+        """Layer id of a parameter for layer-wise learning-rate decay (mmpretrain's convention).
+
+        Everything before the blocks (tokenizer with its scorer, positional tables, class
+        token) is layer 0, block i is layer i + 1, the final norm and every parameter outside
+        this backbone (neck, heads) is layer ``depth + 1``.
+
+        Args:
+            param_name: a parameter name of the whole model, e.g. ``'backbone.blocks.3.mlp.fc1.
+                weight'``.
+            prefix: this backbone's name prefix in the model, e.g. ``'backbone.'``.
+
+        Returns:
+            (layer id, number of layers = depth + 2).
+        """
+        num_layers = self.depth + 2
+        if not param_name.startswith(prefix):
+            return num_layers - 1, num_layers
+        name = param_name[len(prefix):]
+        if name.startswith('blocks.'):
+            return int(name.split('.')[1]) + 1, num_layers
+        if name.startswith('norm.'):
+            return num_layers - 1, num_layers
+        return 0, num_layers
+
+    # ------------------------------------------------------------------ official preset
+    @classmethod
+    def official_config(cls, arch: Literal['tiny', 'small'] = 'small', num_tokens: int = 196,
+                        checkpoint: Optional[str] = None, **overrides: Any) -> dict:
+        """The config of an official DART ImageNet model (DART-T or DART-S).
+
+        Official parity needs all of: the 448 px nominal input (2× the "224" models), a 14×14
+        partition grid and positional table, batch-wide score standardization and corner
+        sampling (``official=True``), and the matching MobileNetV3 scorer. With the official
+        checkpoint the features equal the official model's (tested against a transcription
+        of the official algorithm in float64).
+
+        Args:
+            arch: ``'tiny'`` (DeiT-Ti + MobileNetV3-Small scorer) or ``'small'`` (DeiT-S +
+                MobileNetV3-Large scorer).
+            num_tokens: the budget N (official models: 196; long-sequence fine-tunes 288/392).
+            checkpoint: optional path of an official checkpoint (``darvit-sm.pth`` …), loaded
+                by ``init_weights`` (``init_cfg`` of type ``Pretrained``).
+            **overrides: other :class:`DARTViT` arguments (``out_indices``, ``out_strides``…).
+
+        Returns:
+            a ``dict(type='DARTViT', ...)`` for ``MODELS.build`` or a config's backbone.
+        """
+        if arch not in OFFICIAL_SCORERS:
+            raise ValueError(f'arch must be one of {sorted(OFFICIAL_SCORERS)} (the official DART '
+                             f'models), got {arch!r}')
+        cfg = dict(
+            type=cls.__name__, arch=arch, img_size=448, patch_size=16, pos_grid=14,
+            with_cls_token=True,
+            tokenizer=dict(type='DARTTokenizer', num_tokens=num_tokens, official=True,
+                           grid_size=(14, 14),
+                           scorer=dict(type='MobileNetV3Scorer', arch=OFFICIAL_SCORERS[arch])))
+        if checkpoint is not None:
+            cfg['init_cfg'] = dict(type='Pretrained', checkpoint=checkpoint)
+        cfg.update(overrides)
+        return cfg
+
+    @classmethod
+    def official(cls, arch: Literal['tiny', 'small'] = 'small', num_tokens: int = 196,
+                 checkpoint: Optional[str] = None, **overrides: Any) -> 'DARTViT':
+        """An official DART-T/S model (see :meth:`official_config`), weights initialized
+        (from ``checkpoint`` when given)."""
+        model = MODELS.build(cls.official_config(arch, num_tokens, checkpoint, **overrides))
+        model.init_weights()
+        return model
 
     # ------------------------------------------------------------------ forward
     def pos_table(self) -> Tensor:
