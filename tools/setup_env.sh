@@ -10,9 +10,13 @@
 #   3. builds mmcv 2.1.0 WITH compiled ops into a wheel cache outside the git tree
 #      (~/.cache/dart_dense/wheels, override with DART_DENSE_CACHE) — about 10-12 minutes on
 #      2 cores the first time, reused afterwards;
-#   4. installs the OpenMMLab stack, timm, decord and the test tools, all pinned, with
-#      requirements/constraints.txt applied to every pip call;
+#   4. installs the OpenMMLab stack, timm, decord and the test tools from the requirements files
+#      (runtime, seg, det, video, tests: loose ranges, as setup.py declares them), with the
+#      tested versions of requirements/constraints.txt applied to every pip call;
 #   5. installs this package in editable mode and checks `import mmcv.ops` and the stack.
+#
+# This is the CPU set-up of this project's machines and CI. On a GPU machine install your CUDA
+# torch, OpenMMLab's mmcv wheel and `pip install -e .[all]` instead (README, "Installation").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,10 +75,12 @@ fi
 
 log "installing the OpenMMLab stack, timm, decord and test tools"
 "${PIP[@]}" "$MMCV_WHEEL"
-"${PIP[@]}" -r "$REQ/runtime.txt" -r "$REQ/mminstall.txt" -r "$REQ/tests.txt"
-# mmaction2 asks for opencv-contrib-python (a second cv2): install without dependencies;
-# its real dependencies are in runtime.txt.
-"${PIP[@]}" --no-deps mmaction2==1.2.0
+# mmaction2 asks for opencv-contrib-python (a second cv2 next to mmcv's opencv-python): the rest
+# of video.txt (its real dependencies) is installed normally, mmaction2 itself afterwards without
+# dependencies (named in a resolver run, its declared dependencies would be installed too).
+"${PIP[@]}" -r "$REQ/runtime.txt" -r "$REQ/seg.txt" -r "$REQ/det.txt" -r "$REQ/tests.txt" \
+    -r <(grep -v '^mmaction2' "$REQ/video.txt")
+"${PIP[@]}" --no-deps mmaction2
 "${PIP[@]}" --no-deps -e "$ROOT"
 
 log "verifying the stack (mmcv.ops, timm, torchvision, mmseg, mmdet, mmaction, decord)"
