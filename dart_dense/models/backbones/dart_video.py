@@ -7,8 +7,7 @@ from mmengine.model.weight_init import trunc_normal_
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
-from ..tokenizers import DARTTokenizer
-from ..tokenizers.frame_budget import BudgetSplit, ClipTokens, FrameBudget
+from ..tokenizers.clip_tokenizer import BudgetSplit, ClipTokenizer, ClipTokens
 from .dart_vit import DARTViT
 
 OutType = Literal['dense', 'avg', 'cls']
@@ -18,9 +17,10 @@ OutType = Literal['dense', 'avg', 'cls']
 class DARTVideoViT(DARTViT):
     """Video backbone: DART tokens per frame, one clip budget, joint space-time attention.
 
-    Every frame is tokenized by the (shared) tokenizer; with a :class:`DARTTokenizer` the clip
-    budget N is split over the frames by their clip-standardized importance (content + motion,
-    see :mod:`dart_dense.models.tokenizers.frame_budget`). Each token gets the spatial
+    A :class:`ClipTokenizer` tokenizes all frames with the frame tokenizer in one batched
+    call; with a variable-budget tokenizer (``DARTTokenizer``) the clip budget N is split over
+    the frames by their clip-standardized importance (content + motion, see
+    :mod:`dart_dense.models.tokenizers.clip_tokenizer`). Each token gets the spatial
     positional table re-binned through its frame's layout plus a learned embedding of its frame
     index. timm ``Block`` s attend over all N tokens of the clip jointly (every clip has exactly
     N tokens, so no padding or mask is needed). With a ``GridTokenizer`` and
@@ -43,6 +43,9 @@ class DARTVideoViT(DARTViT):
         budget_power: frame shares ∝ importance mass**power (1: equal mass per token).
         motion_weight: weight of the motion term in the importance, in [0, 1].
         min_frame_tokens: fewest tokens any frame gets.
+        max_frame_tokens: most tokens any frame gets: the static token slots every frame is
+            partitioned with (default: its capacity, one per p×p patch; see
+            :class:`ClipTokenizer`).
         out_type: ``'dense'`` | ``'avg'`` | ``'cls'`` (see above).
         img_size: nominal frame size (checks the per-frame budget at build time).
         with_cls_token: prepend one class token per clip.
@@ -60,7 +63,8 @@ class DARTVideoViT(DARTViT):
     def __init__(self, num_frames: int = 8, tubelet_size: int = 1,
                  budget_split: BudgetSplit = 'importance',
                  budget_power: float = 1.0, motion_weight: float = 0.5,
-                 min_frame_tokens: int = 1, out_type: OutType = 'dense',
+                 min_frame_tokens: int = 1, max_frame_tokens: Optional[int] = None,
+                 out_type: OutType = 'dense',
                  img_size: Union[int, Sequence[int]] = 224, in_channels: int = 3,
                  with_cls_token: bool = True, **kwargs: Any):
         if not isinstance(num_frames, int) or num_frames < 1:
@@ -80,16 +84,15 @@ class DARTVideoViT(DARTViT):
             raise ValueError("out_type='cls' needs with_cls_token=True")
         self.num_frames = num_frames
         self.out_type = out_type
-        self.frame_budget = FrameBudget(budget_split, budget_power, motion_weight,
-                                        min_frame_tokens)
+        # The frame tokenizer stays registered at `self.tokenizer` (checkpoint keys
+        # `tokenizer.*`, freezing, image-checkpoint inflation); the ClipTokenizer wraps that
+        # same module and is kept out of the module tree, so no parameter is registered twice.
+        self.__dict__['clip_tokenizer'] = ClipTokenizer(
+            self.tokenizer, budget_split=budget_split, budget_power=budget_power,
+            motion_weight=motion_weight, min_frame_tokens=min_frame_tokens,
+            max_frame_tokens=max_frame_tokens, tubelet_size=tubelet_size)
         # fail at build time on budgets the nominal clip cannot hold
-        self.clip_tokens = self.frame_budget.clip_total(self.tokenizer, units, self.img_size)
-        if min_frame_tokens * units > self.clip_tokens:
-            raise ValueError(f'min_frame_tokens={min_frame_tokens} exceeds the average budget of '
-                             f'{self.clip_tokens // units} tokens per frame')
-        if budget_split == 'importance' and not isinstance(self.tokenizer, DARTTokenizer):
-            raise ValueError(f'{type(self.tokenizer).__name__} has a fixed budget per frame: '
-                             "use budget_split='uniform'")
+        self.clip_tokens = self.clip_tokenizer.clip_budget(units, self.img_size)
         # one entry per tubelet (per frame when tubelet_size is 1)
         self.time_embed = nn.Parameter(torch.zeros(1, units, self.embed_dims))
         self._freeze_stages()
@@ -125,8 +128,7 @@ class DARTVideoViT(DARTViT):
             raise ValueError(f'clips have {inputs.shape[1]} channels, the backbone expects '
                              f'in_channels={self.frame_channels}')
         frames = inputs.transpose(1, 2)  # (B, T, C, H, W)
-        clip = self.frame_budget(self.tokenizer, frames, self.pos_table(), num_tokens,
-                                 self.tubelet_size)
+        clip = self.clip_tokenizer(frames, self.pos_table(), num_tokens)
         time = self.temporal_embedding(clip.num_frames)[0, clip.frame_index]  # (B, N, C)
         x = clip.tokens + time if clip.pos is None else clip.tokens + clip.pos + time
         if self.cls_token is not None:
@@ -182,8 +184,8 @@ class DARTVideoViT(DARTViT):
             num_tokens: clip budget N for this call (default T × the per-frame budget).
 
         ``side_outputs`` keeps the (detached) budgets (B, T'), importance (B, T', h, w),
-        per-token frame (tubelet) index (B, N) and per-budget-group layouts of this forward
-        (T' = T / ``tubelet_size``).
+        per-token frame (tubelet) index (B, N) and the padded layout of the B·T' frames
+        (tubelets) of this forward (T' = T / ``tubelet_size``).
         """
         _, kept, clip = self._forward_clip(inputs, self.out_indices, num_tokens)
         outs = tuple(self._format(x, clip, s) for x, s in zip(kept, self.out_strides))

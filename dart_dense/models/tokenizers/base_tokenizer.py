@@ -1,7 +1,7 @@
 """What every tokenizer shares: input checks, the patch projection and the output record."""
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import ClassVar, Optional
 
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
@@ -37,7 +37,16 @@ class BaseTokenizer(BaseModule):
         patch_size: p, side of the patch every region is embedded from.
         norm_cfg: optional norm after the projection (e.g. ``dict(type='LN')``).
         init_cfg: mmengine initialization config.
+
+    A tokenizer whose budget can vary (``fixed_budget = False``) also scores images and can
+    give every image of a batch its own budget; clip tokenizers use that interface:
+    ``scorer`` (logits), ``partition_grid``, ``score_floor`` and
+    :meth:`tokenize_importance` with per-image ``counts``.
     """
+
+    #: True when an image of a given size always gets the same tokens (a fixed grid): such a
+    #: tokenizer takes no call-time budget other than its own, nor per-image budgets.
+    fixed_budget: ClassVar[bool] = False
 
     def __init__(self, in_channels: int = 3, embed_dims: int = 768, patch_size: int = 16,
                  norm_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None):
@@ -55,6 +64,11 @@ class BaseTokenizer(BaseModule):
     def grid_shape(self, image_hw: tuple[int, int]) -> tuple[int, int]:
         """Rows and columns of the fixed p×p grid over an image (last ones may be partial)."""
         return math.ceil(image_hw[0] / self.patch_size), math.ceil(image_hw[1] / self.patch_size)
+
+    def capacity(self, image_hw: tuple[int, int]) -> int:
+        """Most tokens an image can hold: one per p×p patch of the fixed grid."""
+        rows, cols = self.grid_shape(image_hw)
+        return rows * cols
 
     def check_images(self, images: Tensor) -> tuple[int, int]:
         """Validate (B, C, H, W) images; returns (H, W)."""
@@ -93,6 +107,14 @@ class BaseTokenizer(BaseModule):
                        num_tokens: Optional[int] = None) -> int:
         """Token count for an image size (and an optional call-time budget); validates it."""
         raise NotImplementedError
+
+    def tokenize_importance(self, images: Tensor, importance: Tensor, num_tokens: int,
+                            pos_embed: Optional[Tensor] = None,
+                            counts: Optional[Tensor] = None) -> TokenizerOutput:
+        """Tokenize given (B, h, w) importance, image b with ``counts[b]`` of ``num_tokens``
+        slots (variable-budget tokenizers; see ``DARTTokenizer.tokenize_importance``)."""
+        raise NotImplementedError(f'{type(self).__name__} has a fixed budget: it tokenizes '
+                                  'without importance')
 
     def forward(self, images: Tensor, pos_embed: Optional[Tensor] = None,
                 valid_hw: Optional[ValidHW] = None,

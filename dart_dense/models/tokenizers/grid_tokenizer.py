@@ -20,6 +20,8 @@ class GridTokenizer(BaseTokenizer):
     otherwise, as a stock ViT does.
     """
 
+    fixed_budget = True
+
     def num_tokens_for(self, image_hw: tuple[int, int],
                        num_tokens: Optional[int] = None) -> int:
         rows, cols = self.grid_shape(image_hw)
