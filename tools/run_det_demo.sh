@@ -23,7 +23,7 @@ WORK_DIR="${DEMO_WORK_DIR:-work_dirs/$NAME}"
 DATA=data/coco_det_demo  # the demo configs' data_root
 OPTS=()
 if [[ -n "${DEMO_ITERS:-}" ]]; then
-    WARMUP=$(( DEMO_ITERS < 1000 ? (DEMO_ITERS + 11) / 12 : 100 ))
+    WARMUP=$(( DEMO_ITERS / 8 ))  # the demo's warm-up is an eighth of the schedule
     OPTS+=(train_cfg.max_iters="$DEMO_ITERS" train_cfg.val_interval="$DEMO_ITERS"
            default_hooks.checkpoint.interval="$DEMO_ITERS" param_scheduler.0.end="$WARMUP"
            param_scheduler.1.begin="$WARMUP" param_scheduler.1.end="$DEMO_ITERS"

@@ -95,8 +95,8 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
 test_evaluator = val_evaluator
 
-max_iters = 1200
-warmup_iters = 100
+max_iters = 800
+warmup_iters = max_iters // 8
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 # from scratch, batch 4: a larger rate than the fine-tuning 1e-4, clipped gradients

@@ -2,18 +2,23 @@
 tools/train.py and tools/test.py with CocoMetric."""
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
+import torch
 
 from dart_dense.datasets import generate_coco_demo
+from dart_dense.models.tokenizers import TokenLayout
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO = REPO_ROOT / 'configs' / 'det' / 'fcos_dart-mini_fpn_demo.py'
+PADDING_TOOL = REPO_ROOT / 'tools' / 'analysis_tools' / 'det_padding_tokens.py'
 ITERS = 3
 
 # pycocotools' mask decoding trips a numpy 2 DeprecationWarning (copy keyword) that is not ours
@@ -51,10 +56,12 @@ def test_det_style_has_fewer_larger_objects_than_the_default(det_root: Path,
     assert (areas < 32 ** 2).any() and (areas > 32 ** 2).any()
 
 
-def _tiny_config(tmp_path: Path, root: Path) -> Path:
+@pytest.fixture(scope='module')
+def tiny_config(tmp_path_factory: pytest.TempPathFactory, det_root: Path) -> Path:
     """The demo config with a 2-block, 32-dim backbone on the tiny data, ITERS iterations."""
+    root = det_root
     ann = str(root / 'annotations' / 'instances_val2017.json')
-    path = tmp_path / 'tiny_fcos_demo.py'
+    path = tmp_path_factory.mktemp('fcos_demo') / 'tiny_fcos_demo.py'
     path.write_text(
         f'_base_ = [{str(DEMO)!r}]\n'
         'model = dict(\n'
@@ -83,9 +90,9 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return proc.stdout
 
 
-def test_fcos_demo_trains_and_reports_coco_ap(det_root: Path, tmp_path: Path,
+def test_fcos_demo_trains_and_reports_coco_ap(tiny_config: Path, tmp_path: Path,
                                               subprocess_env: dict[str, str]) -> None:
-    config = _tiny_config(tmp_path, det_root)
+    config = tiny_config
     work_dir = tmp_path / 'work'
     log = _run(['tools/train.py', str(config), '--work-dir', str(work_dir)], subprocess_env)
     for step in range(1, ITERS + 1):
@@ -101,3 +108,32 @@ def test_fcos_demo_trains_and_reports_coco_ap(det_root: Path, tmp_path: Path,
     # -1 would mark a size range without objects; small and medium ones are present here
     for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_s', 'coco/bbox_mAP_m'):
         assert key in metrics and 0 <= metrics[key] <= 1, (key, metrics)
+
+
+def _padding_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location('det_padding_tokens', PADDING_TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_padding_share_of_a_grid_counts_the_cells_outside_the_image() -> None:
+    layout = TokenLayout.grid(2, (64, 64), 16, torch.device('cpu'))
+    valid = torch.tensor([[32.0, 48.0], [64.0, 40.0]])
+    share = _padding_tool().padding_share(layout, valid)  # (2, 16)
+    # 16 cells of 16 px: 10 outside 32x48; outside 64x40 the last column (4) and half of the
+    # third (4 cells, half each)
+    assert share.sum(1).tolist() == pytest.approx([10.0, 4 + 4 * 0.5])
+    assert ((share >= 0) & (share <= 1)).all()
+
+
+def test_padding_aware_tokenizer_spends_fewer_tokens_on_padding(tiny_config: Path) -> None:
+    from mmengine.registry import DefaultScope
+
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        # the tiny validation split: 192x256, 256x192 and 224x224 (scaled to 256) in one batch
+        result = _padding_tool().measure(str(tiny_config), None, batch_size=3, split='val')
+    assert result['images'] == 4 and result['tokens'] > 0
+    assert 0 < result['padded_area'] < 0.5
+    assert result['grid'] == pytest.approx(result['padded_area'] * result['tokens'])
+    assert result['aware'] < result['plain'] and result['aware'] < result['grid']
