@@ -1,10 +1,13 @@
 """Evaluate a checkpoint with an mmseg, mmdet or mmaction2 config (``default_scope`` decides).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--out FILE.pkl]
-                                           [--cfg-options KEY=VALUE ...] [--launcher ...]
+                                           [--tta] [--cfg-options KEY=VALUE ...] [--launcher ...]
 
 ``--show-dir`` saves visualized predictions through the toolbox's own visualization hook;
-``--out`` dumps the raw predictions with mmengine's ``DumpResults`` (same for all toolboxes).
+``--out`` dumps the predictions as the toolbox's own test.py does (mmdet: ``DumpDetResults``,
+masks RLE-encoded and ground truth dropped, the format mmdet's analysis tools read; otherwise
+mmengine's ``DumpResults``); ``--tta`` evaluates with the config's ``tta_model`` over its
+``tta_pipeline``, as mmseg's and mmdet's test.py do.
 """
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ from dart_dense.utils.checkpoint import mmengine_checkpoint_globals
 from dart_dense.utils.dist import LAUNCHERS, shutdown_distributed
 from dart_dense.utils.launch import build_runner, load_run_config
 from mmengine.config import Config, ConfigDict, DictAction
+
+# default_scope -> the metric that dumps predictions for --out (as the toolbox's own test.py)
+DUMP_METRICS: dict[str, str] = {'mmdet': 'DumpDetResults'}
 
 # default_scope -> (visualization hook type, the hook's on-switch, where the output dir goes).
 # mmseg's hook has no directory argument: its visualizer's save_dir decides.
@@ -35,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='directory for the evaluation logs and metrics')
     parser.add_argument('--show-dir', help='directory to save visualized predictions in')
     parser.add_argument('--out', help='pickle file (.pkl/.pickle) to dump the predictions to')
+    parser.add_argument('--tta', action='store_true',
+                        help="test-time augmentation: the config's tta_model over its tta_pipeline")
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings (KEY=VALUE, dotted keys)')
@@ -70,11 +78,30 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.show_dir is not None:
         enable_visualization(cfg, osp.abspath(args.show_dir))
     if args.out is not None:
-        dump = dict(type='DumpResults', out_file_path=args.out)
+        dump = dict(type=DUMP_METRICS.get(cfg.get('default_scope'), 'DumpResults'),
+                    out_file_path=args.out)
         evaluator = cfg.test_evaluator
         metrics = list(evaluator) if isinstance(evaluator, list) else [evaluator]
         cfg.test_evaluator = [*metrics, dump]
+    if args.tta:
+        enable_tta(cfg)
     return cfg
+
+
+def enable_tta(cfg: Config) -> None:
+    """Wraps the model in the config's ``tta_model`` and tests on its ``tta_pipeline``.
+
+    mmseg's default runtime and dataset bases define both (``SegTTAModel``, flips and scales);
+    a detection config adds e.g. ``tta_model = dict(type='DetTTAModel', tta_cfg=...)`` and a
+    ``TestTimeAug`` pipeline (mmdet's ``DetTTAModel`` merges boxes, not masks).
+    """
+    missing = [key for key in ('tta_model', 'tta_pipeline') if key not in cfg]
+    if missing:
+        raise ValueError(f'--tta needs {" and ".join(missing)} in the config (a test-time '
+                         "augmentation model, e.g. dict(type='SegTTAModel') or "
+                         "dict(type='DetTTAModel', tta_cfg=...), and a TestTimeAug pipeline)")
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
 
 
 def main(argv: list[str] | None = None) -> None:
