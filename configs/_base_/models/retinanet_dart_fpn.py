@@ -20,6 +20,8 @@ model = dict(
         tokenizer=dict(
             type='DARTTokenizer',
             token_ratio=0.5,
+            # official DART-S scorer; its frozen trunk needs the pretrained DART checkpoint of
+            # the leaf configs (MobileNetV3Scorer warns at init_weights when none reaches it)
             scorer=dict(type='MobileNetV3Scorer', arch='large', input_scale=0.5)),
         # RetinaNet starts at P3: no stride-4 level is rendered
         out_indices=(5, 7, 11),
