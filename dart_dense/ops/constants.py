@@ -4,20 +4,32 @@ In eager mode every ``arange`` and the arithmetic on it is an operator launch; t
 not depend on the data, so they are cached (``torch.compile`` traces through the cache and
 folds them into the graph). Returned tensors are shared: never modify them in place.
 """
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import Callable
 
 import torch
 from torch import Tensor
 
 
-@lru_cache(maxsize=256)
+def cached_constant(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``lru_cache`` in eager mode; under ``torch.compile`` the builder is traced directly
+    (its constants become part of the graph)."""
+    cached = lru_cache(maxsize=256)(fn)
+
+    @wraps(fn)
+    def get(*args):
+        return fn(*args) if torch.compiler.is_compiling() else cached(*args)
+    return get
+
+
+@cached_constant
 def cell_edges(num_cells: int, cell_size: float, limit: float, device: torch.device,
                dtype: torch.dtype) -> Tensor:
     """(num_cells+1,) boundaries ``k·cell_size`` clamped to ``limit``."""
     return (torch.arange(num_cells + 1, device=device, dtype=dtype) * cell_size).clamp_max(limit)
 
 
-@lru_cache(maxsize=256)
+@cached_constant
 def sample_fractions(size: int, antialias: int, centered: bool, device: torch.device,
                      dtype: torch.dtype) -> Tensor:
     """(size·antialias,) fractions in [0, 1) of a region where its samples sit.
@@ -32,7 +44,7 @@ def sample_fractions(size: int, antialias: int, centered: bool, device: torch.de
     return frac.to(dtype)
 
 
-@lru_cache(maxsize=256)
+@cached_constant
 def row_offsets(batch_size: int, rows_per_item: int, queries_per_item: int,
                 device: torch.device) -> Tensor:
     """(B·Q,) int64 ``b·rows_per_item`` for the Q queries of every item b: item b's first row
@@ -41,7 +53,7 @@ def row_offsets(batch_size: int, rows_per_item: int, queries_per_item: int,
     return offsets.repeat_interleave(queries_per_item)
 
 
-@lru_cache(maxsize=256)
+@cached_constant
 def quantile_levels(count: int, batch_size: int, device: torch.device,
                     dtype: torch.dtype) -> Tensor:
     """(B, count−1) inner quantile levels ``k/count``, k = 1 … count−1 (contiguous, as
@@ -50,7 +62,7 @@ def quantile_levels(count: int, batch_size: int, device: torch.device,
     return levels.expand(batch_size, -1).contiguous()
 
 
-@lru_cache(maxsize=256)
+@cached_constant
 def filled(shape: tuple[int, ...], value: float, device: torch.device,
            dtype: torch.dtype) -> Tensor:
     """A constant tensor (e.g. the fixed first/last edge of every image of a batch)."""

@@ -86,9 +86,14 @@ def importance_from_logits(logits: Tensor, grid_hw: tuple[int, int],
         # unbiased std; clamped so that a constant map has a finite (zero) gradient
         x = (x - x.mean()) / (x.var().clamp_min(1e-12).sqrt() + 1e-8)
         frac = None if valid_hw is None else valid_fraction(valid_hw, grid_hw, image_hw)
+    elif standardize == 'image' and valid_hw is None:
+        # unbiased, as below (a 1-cell grid: its one value standardizes to 0)
+        var, mean = torch.var_mean(x, dim=(1, 2), keepdim=True,
+                                   correction=1 if x[0].numel() > 1 else 0)
+        x = (x - mean) / (var.clamp_min(1e-12).sqrt() + 1e-8)
+        frac = None
     elif standardize == 'image':
-        frac = (torch.ones_like(x) if valid_hw is None
-                else valid_fraction(valid_hw, grid_hw, image_hw).to(x.dtype))
+        frac = valid_fraction(valid_hw, grid_hw, image_hw).to(x.dtype)
         mask = (frac > 0).to(x.dtype)
         count = mask.sum(dim=(1, 2), keepdim=True)
         mean = (x * mask).sum(dim=(1, 2), keepdim=True) / count

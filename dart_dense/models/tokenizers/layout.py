@@ -13,31 +13,50 @@ from torch import Tensor
 
 from dart_dense.ops.region_resample import SampleMode, resample_regions
 from dart_dense.ops.render import render_tokens
-from dart_dense.ops.strip import interval_means, overlap_1d
+from dart_dense.ops.constants import cell_edges
+from dart_dense.ops.region_resample import lerp_rows
+from dart_dense.ops.strip import overlap_1d
 
 
-def rebin_rows(cells: Tensor, row_edges: Tensor, image_h: int) -> Tensor:
+def band_weights(row_edges: Tensor, grid_h: int, image_h: int) -> Tensor:
+    """(B, R, h) normalized overlap of every row band with the h rows of a grid.
+
+    With ``G(y) = clamp(y − y_j, 0, Δ)`` the part of grid row j (``[y_j, y_j + Δ)``) above
+    ``y``, band r's overlap with row j is ``G(e_{r+1}) − G(e_r)``: one subtraction and one
+    clamp for all edges, then a difference. Weights are normalized per band (+1e-12, so an
+    empty band gets zero weights).
+
+    Args:
+        row_edges: (B, R+1) band boundaries in pixels.
+        grid_h: h, rows of the grid (each ``image_h / h`` pixels tall).
+        image_h: H in pixels.
+    """
+    step = image_h / grid_h
+    starts = cell_edges(grid_h - 1, step, float(image_h), row_edges.device, row_edges.dtype)
+    covered = (row_edges.unsqueeze(-1) - starts).clamp(0, step)  # (B, R+1, h)
+    weights = covered[:, 1:] - covered[:, :-1]
+    return weights / (weights.sum(-1, keepdim=True) + 1e-12)
+
+
+def rebin_rows(cells: Tensor, weights: Tensor) -> Tensor:
     """Overlap-weighted mean of grid rows onto row bands.
 
     Args:
         cells: (B or 1, C, h, w) a per-cell field on a grid covering the image height.
-        row_edges: (B, R+1) band boundaries in pixels.
-        image_h: H in pixels (the grid's h rows are H/h pixels tall).
+        weights: (B, R, h) from :func:`band_weights`.
 
     Returns:
         (B, R, w, C), channels last: a band's cells are consecutive along the strip, the
-        order re-binning onto strip intervals needs. Weights are normalized per band
-        (clamped overlaps, +1e-12).
+        order re-binning onto strip intervals needs.
     """
-    b, (n, c, h, w) = row_edges.shape[0], cells.shape
-    cell_y = torch.arange(h + 1, device=cells.device, dtype=row_edges.dtype) * (image_h / h)
-    weights = overlap_1d(row_edges[:, :-1, None], row_edges[:, 1:, None],
-                         cell_y[:-1], cell_y[1:])  # (B, R, h)
-    weights = weights / (weights.sum(-1, keepdim=True) + 1e-12)
-    # one (R × h) @ (h × w·C) product per image; a shared table (n = 1) is not expanded
-    rows = cells.to(row_edges.dtype).permute(0, 2, 3, 1).reshape(n, h, w * c)
+    (b, num_rows, h), (n, c, _, w) = weights.shape, cells.shape
+    rows = cells.to(weights.dtype).permute(0, 2, 3, 1).reshape(n, h, w * c)
     with torch.autocast(cells.device.type, enabled=False):  # geometry never in half precision
-        return torch.matmul(weights, rows).view(b, -1, w, c)
+        if n == 1:  # a shared table: one (B·R × h) @ (h × w·C) product, never expanded
+            out = torch.mm(weights.reshape(b * num_rows, h), rows[0])
+        else:
+            out = torch.bmm(weights, rows)
+    return out.view(b, num_rows, w, c)
 
 
 class TokenLayout:
@@ -51,10 +70,13 @@ class TokenLayout:
         counts: optional (B,) tokens actually used per image when images of one batch have
             different budgets (video frames): image b's slots ``k >= counts[b]`` have zero
             width (and its unused bands zero height), so they cover nothing and render nothing.
+        band_weights: optional ``{h: (B, R, h)}`` band-row weights already computed for these
+            row edges (see :func:`band_weights`; the partition hands its own over).
     """
 
     def __init__(self, row_edges: Tensor, token_edges: Tensor, image_hw: tuple[int, int],
-                 counts: Optional[Tensor] = None):
+                 counts: Optional[Tensor] = None,
+                 band_weights: Optional[dict[int, Tensor]] = None):
         if row_edges.dim() != 2 or token_edges.dim() != 2:
             raise ValueError('row_edges and token_edges must be (B, R+1) and (B, N+1), got '
                              f'{tuple(row_edges.shape)} and {tuple(token_edges.shape)}')
@@ -64,6 +86,9 @@ class TokenLayout:
         self.token_edges = token_edges
         self.image_hw = (int(image_hw[0]), int(image_hw[1]))
         self.counts = counts
+        # band weights per grid height, shared by every field re-binned through this layout
+        # (the importance in the partition, the positional table in the tokenizer)
+        self._band_weights: dict[int, Tensor] = dict(band_weights or {})
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -148,15 +173,25 @@ class TokenLayout:
         return boxes, valid
 
     # ------------------------------------------------------------------ cells → tokens
+    def band_weights(self, grid_h: int) -> Tensor:
+        """(B, R, h) band-row overlap weights for a grid of ``grid_h`` rows (computed once)."""
+        if grid_h not in self._band_weights:
+            self._band_weights[grid_h] = band_weights(self.row_edges, grid_h, self.image_hw[0])
+        return self._band_weights[grid_h]
+
     def rebin_rows(self, cells: Tensor) -> Tensor:
         """(B or 1, C, h, w) per-cell field → (B, R, w, C) band means (see :func:`rebin_rows`)."""
-        return rebin_rows(cells, self.row_edges, self.image_hw[0])
+        return rebin_rows(cells, self.band_weights(cells.shape[-2]))
 
     def rebin(self, cells: Tensor) -> Tensor:
         """Re-bin a per-cell field onto the tokens (rows by overlap, then strip intervals).
 
         Used for the importance pdf and the positional table. As in DART, a token's value is
         the strip-length-weighted mean of the band cells its interval covers.
+
+        The band cells have equal lengths along the strip, so the running integral of the
+        field is the cumulative sum of the cells linearly interpolated (in cell units): a
+        token's mean is the difference of that interpolant at its two ends over its length.
 
         Args:
             cells: (B or 1, C, h, w) a per-cell field on a grid covering the image.
@@ -166,11 +201,11 @@ class TokenLayout:
         """
         bands = self.rebin_rows(cells)  # (B, R, w, C)
         b, _, w_cells, c = bands.shape
-        seg = bands.view(b, -1, c)  # (B, R·w, C) along the strip
-        dtype = self.token_edges.dtype
-        seg_edges = torch.arange(seg.shape[1] + 1, device=seg.device, dtype=dtype)
-        seg_edges = (seg_edges * (self.image_hw[1] / w_cells)).expand(b, -1)
-        return interval_means(seg_edges, seg, self.token_edges)
+        cum = torch.nn.functional.pad(bands.view(b, -1, c).cumsum(1), (0, 0, 1, 0))
+        ends = self.token_edges * (w_cells / self.image_hw[1])  # strip cell units
+        integral = lerp_rows(cum, ends)  # (B, N+1, C)
+        lengths = (ends[:, 1:] - ends[:, :-1]).add_(1e-12).unsqueeze(-1)
+        return (integral[:, 1:] - integral[:, :-1]) / lengths
 
     # ------------------------------------------------------------------ image ↔ tokens
     def resample(self, images: Tensor, patch_size: int, antialias: int = 1,

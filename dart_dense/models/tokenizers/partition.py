@@ -3,9 +3,11 @@ import math
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-from .layout import TokenLayout, rebin_rows
+from dart_dense.ops.constants import filled, quantile_levels
+from .layout import TokenLayout, band_weights
 
 
 def quantiles(pdf: Tensor, levels: Tensor, eps: float = 1e-8) -> Tensor:
@@ -23,10 +25,13 @@ def quantiles(pdf: Tensor, levels: Tensor, eps: float = 1e-8) -> Tensor:
     b, length = pdf.shape
     cdf = torch.cumsum(pdf, dim=1)
     levels = levels.expand(b, -1).contiguous() if levels.dim() == 1 else levels
-    cell = torch.searchsorted(cdf.detach(), levels.detach(), side='left').clamp_max(length - 1)
-    cdf_before = torch.cat([cdf.new_zeros(b, 1), cdf], dim=1).gather(1, cell)
+    # searchsorted returns indices (no gradient flows into it: no detach needed)
+    cell = torch.searchsorted(cdf, levels, side='left').clamp_max(length - 1)
+    cdf_before = F.pad(cdf, (1, 0)).gather(1, cell)
     mass = pdf.gather(1, cell)
-    return cell.to(pdf.dtype) + (levels - cdf_before) / (mass + eps)
+    if eps:
+        mass = mass + eps
+    return cell + (levels - cdf_before) / mass
 
 
 def default_num_rows(num_tokens: int, image_hw: tuple[int, int]) -> int:
@@ -35,17 +40,18 @@ def default_num_rows(num_tokens: int, image_hw: tuple[int, int]) -> int:
     return int(min(max(round(math.sqrt(num_tokens * h / w)), 1), num_tokens))
 
 
-def _levels(slots: int, count: Optional[Tensor], dtype: torch.dtype,
+def _levels(slots: int, count: Optional[Tensor], batch_size: int, dtype: torch.dtype,
             device: torch.device) -> tuple[Tensor, Optional[Tensor]]:
-    """Inner quantile levels k/n (k = 1 … slots−1) for one count n or per-image counts.
+    """(B, slots−1) inner quantile levels k/n (k = 1 … slots−1) for one count n = slots or
+    per-image counts.
 
-    Returns the (slots−1,) or (B, slots−1) levels and, with per-image counts, the (B, slots−1)
-    mask of the levels that exist (k < n); the others get the harmless level 1/2 so that no
-    NaN is computed (and back-propagated) for slots that are padding.
+    With per-image counts it also returns the (B, slots−1) mask of the levels that exist
+    (k < n); the others get the harmless level 1/2, so that no NaN is computed (and
+    back-propagated) for slots that are padding.
     """
-    k = torch.arange(1, slots, device=device, dtype=dtype)
     if count is None:
-        return k / slots, None
+        return quantile_levels(slots, batch_size, device, dtype), None
+    k = torch.arange(1, slots, device=device, dtype=dtype)
     n = count.to(dtype)[:, None]
     real = k < n
     return torch.where(real, k / n, 0.5), real
@@ -98,22 +104,25 @@ def quantile_partition(importance: Tensor, image_hw: tuple[int, int], num_tokens
 
     pdf = importance / importance.sum(dim=(1, 2), keepdim=True)
     marginal = pdf.sum(dim=2)
-    marginal = marginal / (marginal.sum(dim=1, keepdim=True) + eps)
-    levels, real = _levels(rows, band_count, dtype, device)
+    if eps:  # the official renormalization (a no-op up to rounding without its guard)
+        marginal = marginal / (marginal.sum(dim=1, keepdim=True) + eps)
+    levels, real = _levels(rows, band_count, b, dtype, device)
     inner = quantiles(marginal, levels, eps) * (h / gh)
     if real is not None:  # bands beyond an image's count: zero height at the bottom
         inner = torch.where(real, inner, float(h))
-    row_edges = torch.cat([inner.new_zeros(b, 1), inner, inner.new_full((b, 1), float(h))], 1)
+    row_edges = torch.cat([filled((b, 1), 0.0, device, dtype), inner,
+                           filled((b, 1), float(h), device, dtype)], 1)
 
-    strip = rebin_rows(pdf[:, None], row_edges, h).reshape(b, -1)  # (B, R·w) band-major
+    weights = band_weights(row_edges, gh, h)  # (B, R, h)
+    strip = torch.bmm(weights, pdf).view(b, -1)  # (B, R·w) band-major band-mean density
     strip = strip / strip.sum(dim=1, keepdim=True)
-    levels, real = _levels(num_tokens, counts, dtype, device)
+    levels, real = _levels(num_tokens, counts, b, dtype, device)
     inner = quantiles(strip, levels, eps) * (w / gw)
     if real is None:
-        end = inner.new_full((b, 1), float(rows * w))
+        end = filled((b, 1), float(rows * w), device, dtype)
     else:  # slots beyond an image's count: zero width at the end of its last band
         end = band_count[:, None] * w
         inner = torch.where(real, inner, end)
-    token_edges = torch.cat([inner.new_zeros(b, 1), inner, end], 1)
+    token_edges = torch.cat([filled((b, 1), 0.0, device, dtype), inner, end], 1)
     return TokenLayout(row_edges.to(out_dtype), token_edges.to(out_dtype), image_hw,
-                       counts=counts)
+                       counts=counts, band_weights={gh: weights.to(out_dtype)})
