@@ -70,8 +70,12 @@ def tiny_config(path: Path, data_root: Path, image_size: int = TINY_IMAGE, **opt
         tiny['model.neck.in_channels'] = [EMBED_DIMS] * len(cfg.model.neck.in_channels)
         tiny['model.neck.out_channels'] = feature_dims = HEAD_DIMS
     head_in = cfg.model.decode_head.in_channels
-    tiny['model.decode_head.in_channels'] = \
-        [feature_dims] * len(head_in) if isinstance(head_in, (list, tuple)) else feature_dims
+    head_index = cfg.model.decode_head.get('in_index', -1)
+    if isinstance(head_in, (list, tuple)):
+        tiny['model.decode_head.in_channels'] = [feature_dims] * len(head_in)
+    else:  # one input; a token-space head may concatenate several token sets
+        tiny['model.decode_head.in_channels'] = feature_dims * (
+            len(head_index) if isinstance(head_index, (list, tuple)) else 1)
     if 'embed_dims' in cfg.model.decode_head:  # transformer heads (Segmenter, token-space)
         tiny['model.decode_head.embed_dims'] = HEAD_DIMS
         tiny['model.decode_head.num_heads'] = 2

@@ -53,8 +53,10 @@ def test_config_channels_agree_at_full_size(path: Path) -> None:
     if model.get('neck') is not None:
         assert model.neck.in_channels == [embed_dims] * len(model.backbone.out_indices)
         features = model.neck.out_channels
-    if isinstance(model.decode_head.in_channels, int):  # one input (token-space head)
-        assert model.decode_head.in_channels == features
+    if isinstance(model.decode_head.in_channels, int):  # token-space head: one or several
+        index = model.decode_head.get('in_index', -1)   # token sets, concatenated
+        assert model.decode_head.in_channels == features * (
+            len(index) if isinstance(index, (list, tuple)) else 1)
     else:
         assert model.decode_head.in_channels == [features] * len(model.decode_head.in_index)
     if model.get('auxiliary_head') is not None:

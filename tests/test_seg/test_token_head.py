@@ -69,8 +69,24 @@ def test_bad_options_are_refused_when_built() -> None:
         tiny_backbone(out_type='nlc')
     with pytest.raises(ValueError, match='render_stride must be a positive int'):
         tiny_head(render_stride=0)
-    with pytest.raises(ValueError, match='in_index must be an int'):
+    with pytest.raises(ValueError, match='in_index must be an int or a sequence of ints'):
         tiny_head(in_index=[0, 1], input_transform='resize_concat')
+    with pytest.raises(ValueError, match='in_channels one int'):
+        tiny_head(in_index=[0, 1], in_channels=[32, 32])
+
+
+def test_several_token_sets_are_concatenated() -> None:
+    features = tiny_backbone()(images(64, 48))
+    head = tiny_head(in_index=(0, 1), in_channels=64)
+    assert head(features).shape == (2, NUM_CLASSES, 16, 12)
+    with torch.no_grad():  # the projection sees block 0's channels, then block 1's
+        head.dec_proj.weight[:, 32:] = 0
+    single = tiny_head(in_index=0)
+    single.load_state_dict({k: v[:, :32] if k == 'dec_proj.weight' else v
+                            for k, v in head.state_dict().items()})
+    torch.testing.assert_close(head.forward_tokens(features), single.forward_tokens(features))
+    with pytest.raises(ValueError, match='in_channels=48 but the selected token sets'):
+        tiny_head(in_index=(0, 1), in_channels=48)(features)
 
 
 def test_head_refuses_rendered_maps_with_a_hint() -> None:
@@ -157,12 +173,14 @@ def test_demo_config_trains_one_step_and_predicts(seg_demo_root: Path) -> None:
     cfg = tiny_config(DEMO, seg_demo_root)
     model, optim_wrapper = _build(cfg)
     assert isinstance(model.decode_head, TokenMaskTransformerHead)
-    assert not model.with_neck and not model.with_auxiliary_head
+    assert not model.with_neck
+    assert isinstance(model.auxiliary_head, TokenMaskTransformerHead)  # deep supervision
     before = {k: v.detach().clone() for k, v in model.named_parameters()}
     batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
     model.train()
     log_vars = model.train_step(batch, optim_wrapper)
-    assert math.isfinite(log_vars['loss'].item()) and 'decode.loss_ce' in log_vars
+    assert math.isfinite(log_vars['loss'].item())
+    assert {'decode.loss_ce', 'aux.loss_ce'} <= set(log_vars)
     changed = {k for k, v in model.named_parameters() if not torch.equal(v, before[k])}
     assert any(k.startswith('backbone.blocks.') for k in changed)
     for name in ('cls_emb', 'layers.0', 'dec_proj', 'patch_proj', 'classes_proj'):

@@ -9,8 +9,9 @@ renders only the (B, N, K) class logits through the layout (exact area overlap,
 with nothing at stride 4 but the K-channel logit map itself, and boundaries are as fine as the
 tokens are where the image is busy.
 """
-from typing import Sequence
+from typing import Sequence, Union
 
+import torch
 from mmengine.registry import MODELS
 from mmseg.models.decode_heads import SegmenterMaskTransformerHead
 from torch import Tensor
@@ -24,7 +25,8 @@ class TokenMaskTransformerHead(SegmenterMaskTransformerHead):
 
     Input: the backbone's ``DARTViT(out_type='tokens')`` output, a tuple of
     :class:`~dart_dense.models.backbones.TokenFeatures`; ``in_index`` picks one (default the
-    last). Output: (B, K, ceil(H/s), ceil(W/s)) class logits with s = ``render_stride``, an
+    last) or several blocks' tokens, concatenated along channels (they share the forward's
+    layout; as UperNet fuses several levels, but without leaving token space). Output: (B, K, ceil(H/s), ceil(W/s)) class logits with s = ``render_stride``, an
     ordinary mmseg ``seg_logits`` map, so mmseg's losses (which resize it to the labels),
     ``IoUMetric`` and ``inference_model`` work unchanged. Gradients reach the tokenizer's scorer
     through the render's geometry as well as through the tokens.
@@ -36,41 +38,62 @@ class TokenMaskTransformerHead(SegmenterMaskTransformerHead):
     Args:
         render_stride: output stride of the rendered logits (4 as UperNet's output; 1 renders
             at full resolution, K·H·W values per image).
+        in_index: which token set(s) of the backbone's tuple to decode: an int, or a sequence
+            whose tokens are concatenated (``in_channels`` is then the sum of their widths).
         **kwargs: ``SegmenterMaskTransformerHead`` arguments (``in_channels``, ``num_layers``,
             ``num_heads``, ``embed_dims``, ``channels``, ``num_classes``, losses, ...).
     """
 
-    def __init__(self, render_stride: int = 4, **kwargs):
+    def __init__(self, render_stride: int = 4, in_index: Union[int, Sequence[int]] = -1,
+                 **kwargs):
         if not isinstance(render_stride, int) or isinstance(render_stride, bool) or \
                 render_stride < 1:
             raise ValueError(f'render_stride must be a positive int, got {render_stride!r}')
-        in_index, transform = kwargs.get('in_index', -1), kwargs.get('input_transform')
-        if not isinstance(in_index, int) or transform is not None:
-            raise ValueError('TokenMaskTransformerHead reads one token set: in_index must be an '
-                             f'int and input_transform None, got in_index={in_index!r}, '
-                             f'input_transform={transform!r}')
-        super().__init__(**kwargs)
+        indices = (in_index, ) if isinstance(in_index, int) else tuple(in_index)
+        transform = kwargs.get('input_transform')
+        if not indices or not all(isinstance(i, int) for i in indices) or \
+                transform is not None or not isinstance(kwargs.get('in_channels'), int):
+            raise ValueError(
+                'TokenMaskTransformerHead concatenates token sets itself: in_index must be an '
+                'int or a sequence of ints, in_channels one int (the summed width) and '
+                f'input_transform None; got in_index={in_index!r}, in_channels='
+                f'{kwargs.get("in_channels")!r}, input_transform={transform!r}')
+        # mmseg's single-input mode; the token sets are selected here
+        super().__init__(in_index=indices[-1], **kwargs)
+        self.token_indices = indices
         self.render_stride = render_stride
 
     def _token_features(self, inputs: Sequence[TokenFeatures]) -> TokenFeatures:
-        features = inputs[self.in_index]
-        if not isinstance(features, TokenFeatures):
-            raise TypeError(
-                'TokenMaskTransformerHead needs tokens and their layout: set the backbone\'s '
-                "out_type='tokens' (DARTViT) and no neck; got inputs of type "
-                f'{type(features).__name__}')
-        return features
+        """The selected token set(s) as one TokenFeatures (channels concatenated)."""
+        selected = [inputs[i] for i in self.token_indices]
+        for features in selected:
+            if not isinstance(features, TokenFeatures):
+                raise TypeError(
+                    'TokenMaskTransformerHead needs tokens and their layout: set the '
+                    "backbone's out_type='tokens' (DARTViT) and no neck; got inputs of type "
+                    f'{type(features).__name__}')
+        tokens = selected[0].tokens if len(selected) == 1 else \
+            torch.cat([f.tokens for f in selected], dim=-1)
+        if tokens.shape[-1] != self.in_channels:
+            raise ValueError(f'in_channels={self.in_channels} but the selected token sets '
+                             f'(in_index={self.token_indices}) have {tokens.shape[-1]} channels')
+        return TokenFeatures(tokens, selected[-1].layout)
 
     def _transform_inputs(self, inputs: Sequence[TokenFeatures]) -> Tensor:
-        """Tokens as the (B, C, 1, N) map the stock forward flattens back to (B, N, C) in order."""
-        return self._token_features(inputs).tokens.transpose(1, 2).unsqueeze(2)
+        """mmseg's input hook, given ``[features]`` by :meth:`_decode`: the tokens as the
+        (B, C, 1, N) map that the stock forward flattens back to (B, N, C) in order."""
+        return inputs[0].tokens.transpose(1, 2).unsqueeze(2)
+
+    def _decode(self, features: TokenFeatures) -> Tensor:
+        """(B, N, K) per-token class logits: mmseg's Segmenter forward on the N tokens."""
+        masks = super().forward([features])  # (B, K, 1, N)
+        return masks.squeeze(2).transpose(1, 2)
 
     def forward_tokens(self, inputs: Sequence[TokenFeatures]) -> Tensor:
-        """(B, N, K) per-token class logits (mmseg's Segmenter forward on the N tokens)."""
-        masks = super().forward(inputs)  # (B, K, 1, N)
-        return masks.squeeze(2).transpose(1, 2)
+        """Tuple of TokenFeatures → (B, N, K) per-token class logits (nothing rendered)."""
+        return self._decode(self._token_features(inputs))
 
     def forward(self, inputs: Sequence[TokenFeatures]) -> Tensor:
         """Tuple of TokenFeatures → (B, K, ceil(H/s), ceil(W/s)) rendered class logits."""
-        layout = self._token_features(inputs).layout
-        return layout.to_dense(self.forward_tokens(inputs), self.render_stride)
+        features = self._token_features(inputs)
+        return features.layout.to_dense(self._decode(features), self.render_stride)
