@@ -232,3 +232,33 @@ def test_token_head_configs_are_the_documented_variants() -> None:
     assert demo.model.backbone.tokenizer == upernet_demo.model.backbone.tokenizer
     for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
         assert demo[key] == upernet_demo[key], key
+
+
+def test_backbone_and_head_train_without_host_syncs() -> None:
+    from dart_dense.utils.op_count import count_ops
+
+    backbone = tiny_backbone(scorer=dict(type='ConvScorer', channels=(8, 8))).train()
+    head = tiny_head(in_index=(0, 1), in_channels=64).train()
+    x = images(64, 80)
+
+    def step() -> None:
+        head(backbone(x)).logsumexp(1).mean().backward()
+
+    counts = count_ops(step)
+    assert counts.syncs == 0, counts.sync_ops
+
+
+@pytest.mark.filterwarnings('ignore::UserWarning')
+def test_backbone_and_head_compile_as_one_graph() -> None:
+    """``fullgraph=True``: a graph break (host sync, data-dependent branch) is an error."""
+    backbone = tiny_backbone(scorer=dict(type='ConvScorer', channels=(8, 8))).eval()
+    head = tiny_head().eval()
+
+    def segment(x: torch.Tensor) -> torch.Tensor:
+        return head(backbone(x))
+
+    x = images(64, 80)
+    compiled = torch.compile(segment, fullgraph=True, backend='aot_eager')
+    with torch.no_grad():
+        expected, actual = segment(x), compiled(x)
+    assert (actual - expected).abs().max() <= 1e-4 * expected.abs().max()
