@@ -84,3 +84,17 @@ def test_budget_curve_on_a_token_head_model(tmp_path: Path) -> None:
     assert [r['num_tokens'] for r in results] == [36, 100]
     assert all(0 <= r['metrics']['mIoU'] <= 100 for r in results)
     assert json.loads((tmp_path / 'curve.json').read_text())['trained_budget'] == 100
+
+
+def test_token_oracle_is_exact_for_one_pixel_tokens(tmp_path: Path) -> None:
+    from dart_dense.datasets import generate_ade20k_demo
+
+    token_oracle = load_tool('token_oracle')
+    root = generate_ade20k_demo(tmp_path / 'demo', num_train=1, num_val=2, size=64, seed=0)
+    # 1 px tokens rendered at stride 1: every pixel keeps its own label
+    exact = token_oracle.oracle_miou(root, 'grid@1', stride=1)
+    assert exact['images'] == 2 and exact['mIoU'] == pytest.approx(100.0)
+    coarse = token_oracle.oracle_miou(root, 'dart@16', stride=4)
+    assert 0 < coarse['mIoU'] < 100
+    with pytest.raises(SystemExit):
+        token_oracle.parse_args(['--tokenizers', 'dart@x'])
