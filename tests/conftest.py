@@ -63,3 +63,32 @@ def subprocess_env() -> dict[str, str]:
     env.setdefault('OMP_NUM_THREADS', '1')
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)  # the tests prove it is not needed
     return env
+
+
+@pytest.fixture(scope='session')
+def test_tool() -> ModuleType:
+    """tools/test.py as a module (parse_args, build_config, ...)."""
+    return _load_module(REPO_ROOT / 'tools' / 'test.py')
+
+
+@pytest.fixture(scope='session')
+def untrained_run_files() -> Callable[..., tuple[Path, Path]]:
+    """Factory ``(cfg, directory, scope, extra='')``: a randomly initialized checkpoint of
+    ``cfg.model`` (built in the toolbox ``scope``) and ``cfg`` dumped beside it (``extra``
+    config text appended), for tools/test.py runs that check wiring, not accuracy."""
+    import torch
+    from mmengine.registry import MODELS, DefaultScope
+
+    def make(cfg, directory: Path, scope: str, extra: str = '') -> tuple[Path, Path]:
+        torch.manual_seed(0)
+        with DefaultScope.overwrite_default_scope(scope):
+            model = MODELS.build(cfg.model)
+        model.init_weights()
+        checkpoint = directory / 'model.pth'
+        torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
+        config = directory / 'config.py'
+        cfg.dump(config)
+        config.write_text(config.read_text() + extra)
+        return checkpoint, config
+
+    return make

@@ -2,21 +2,14 @@
 the detector in the config's DetTTAModel."""
 from __future__ import annotations
 
-import importlib.util
 import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import torch
-from mmdet.registry import MODELS
-from mmengine.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-_SPEC = importlib.util.spec_from_file_location('det_test_tool', REPO_ROOT / 'tools' / 'test.py')
-test_tool = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(test_tool)
 
 # horizontal-flip TTA for RetinaNet, as mmdet's configs write it (DetTTAModel merges boxes)
 TTA = '''
@@ -33,20 +26,6 @@ tta_pipeline = [
 '''
 
 
-def _checkpoint_and_config(cfg: Config, directory: Path, extra: str = '') -> tuple[Path, Path]:
-    """A randomly initialized checkpoint of the config's model, and the config as a file."""
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    checkpoint = directory / 'model.pth'
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
-    config = directory / 'config.py'
-    cfg.dump(config)
-    if extra:
-        config.write_text(config.read_text() + extra)
-    return checkpoint, config
-
-
 def _run_test_tool(args: list[str], env: dict[str, str]) -> str:
     proc = subprocess.run([sys.executable, 'tools/test.py', *args], cwd=REPO_ROOT, env=env,
                           text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -55,10 +34,11 @@ def _run_test_tool(args: list[str], env: dict[str, str]) -> str:
     return proc.stdout
 
 
-def test_out_writes_mmdet_dump_det_results(tiny_det_config, tmp_path: Path,
-                                           subprocess_env: dict[str, str]) -> None:
+def test_out_writes_mmdet_dump_det_results(tiny_det_config, untrained_run_files,
+                                           tmp_path: Path, subprocess_env: dict[str, str]
+                                           ) -> None:
     cfg = tiny_det_config('mask-rcnn_dart-t_fpn_demo.py')
-    checkpoint, config = _checkpoint_and_config(cfg, tmp_path)
+    checkpoint, config = untrained_run_files(cfg, tmp_path, 'mmdet')
     out = tmp_path / 'preds.pkl'
     log = _run_test_tool([str(config), str(checkpoint), '--work-dir', str(tmp_path / 'work'),
                           '--out', str(out)], subprocess_env)
@@ -75,10 +55,11 @@ def test_out_writes_mmdet_dump_det_results(tiny_det_config, tmp_path: Path,
         assert all(isinstance(m, dict) and 'counts' in m for m in masks)
 
 
-def test_tta_wraps_the_detector_in_the_configs_tta_model(tiny_det_config, tmp_path: Path,
-                                                         subprocess_env: dict[str, str]) -> None:
+def test_tta_wraps_the_detector_in_the_configs_tta_model(
+        tiny_det_config, untrained_run_files, test_tool, tmp_path: Path,
+        subprocess_env: dict[str, str]) -> None:
     cfg = tiny_det_config('retinanet_dart-s_fpn_1x_coco.py')
-    checkpoint, config = _checkpoint_and_config(cfg, tmp_path, TTA)
+    checkpoint, config = untrained_run_files(cfg, tmp_path, 'mmdet', TTA)
     args = test_tool.parse_args([str(config), str(checkpoint), '--tta'])
     tta_cfg = test_tool.build_config(args)
     assert tta_cfg.model.type == 'DetTTAModel'

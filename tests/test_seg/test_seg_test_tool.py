@@ -2,23 +2,15 @@
 tta_pipeline (flips and scales), as mmseg's own test.py does."""
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
-import torch
-from mmengine.registry import DefaultScope
-from mmseg.registry import MODELS
 from seg_helpers import run_tool
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-_SPEC = importlib.util.spec_from_file_location('seg_test_tool', REPO_ROOT / 'tools' / 'test.py')
-test_tool = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(test_tool)
 
-
-def test_tta_evaluates_with_seg_tta_model(tiny_demo_config, tmp_path: Path,
-                                          subprocess_env: dict[str, str]) -> None:
+def test_tta_evaluates_with_seg_tta_model(tiny_demo_config, untrained_run_files, test_tool,
+                                          tmp_path: Path, subprocess_env: dict[str, str]
+                                          ) -> None:
     cfg = tiny_demo_config()
     assert cfg.tta_model.type == 'SegTTAModel'  # from mmseg's default runtime
     # mmseg's ADE20K tta_pipeline (6 scales of 2048x512, flips), at the tiny image size
@@ -30,14 +22,7 @@ def test_tta_evaluates_with_seg_tta_model(tiny_demo_config, tmp_path: Path,
              dict(type='RandomFlip', prob=1., direction='horizontal')],
             [dict(type='LoadAnnotations')],
             [dict(type='PackSegInputs')]])]
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        model = MODELS.build(cfg.model)
-    model.init_weights()
-    checkpoint = tmp_path / 'model.pth'
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
-    config = tmp_path / 'tiny_demo.py'
-    cfg.dump(config)
+    checkpoint, config = untrained_run_files(cfg, tmp_path, 'mmseg')
 
     tta = test_tool.build_config(test_tool.parse_args([str(config), str(checkpoint), '--tta']))
     assert tta.model.type == 'SegTTAModel' and tta.model.module.type == 'EncoderDecoder'
