@@ -6,34 +6,31 @@ import json
 from pathlib import Path
 
 import pytest
-from analysis_helpers import REPO_ROOT, load_tool
+from analysis_helpers import load_tool
 
 get_flops = load_tool('get_flops')
 benchmark = load_tool('benchmark')
 evidence_study = load_tool('evidence_study')
 budget_curve = load_tool('budget_curve')
 
-SEGMENTER_BASE = REPO_ROOT / 'configs' / '_base_' / 'models' / 'segmenter_dart.py'
-# configs/_base_/models/segmenter_dart.py shrunk as the tiny UperNet config of
-# analysis_helpers: a 2-block, 32-wide ViT at 64x64, 16 tokens, a 16-wide one-layer head
-TINY_SEGMENTER = f"""
-_base_ = [{str(SEGMENTER_BASE)!r}]
+# analysis_helpers' tiny DART UperNet config (2 blocks, 32 wide, 64x64, 16 tokens) with the
+# token head of configs/_base_/models/segmenter_dart.py instead of the pyramid and UperNet
+TINY_SEGMENTER = """
+_base_ = ['./tiny_dart.py']
+custom_imports = dict(imports=['dart_dense.models', 'dart_dense.models.decode_heads'],
+                      allow_failed_imports=False)
 model = dict(
-    backbone=dict(
-        arch=dict(_delete_=True, embed_dims=32, depth=2, num_heads=2),
-        img_size=64,
-        tokenizer=dict(num_tokens=16,
-                       scorer=dict(_delete_=True, type='ConvScorer', channels=(8, 8))),
-        out_indices=(1, ),
-        drop_path_rate=0.0),
-    decode_head=dict(in_channels=32, channels=32, num_layers=1, num_heads=2, embed_dims=16,
-                     num_classes=4))
+    backbone=dict(out_indices=(1, ), out_type='tokens', out_strides=16),
+    neck=None,
+    decode_head=dict(_delete_=True, type='TokenMaskTransformerHead', in_channels=32,
+                     channels=32, num_layers=1, num_heads=2, embed_dims=16, num_classes=4),
+    auxiliary_head=None)
 """
 
 
 @pytest.fixture(scope='module')
-def tiny_segmenter(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp('token_head') / 'tiny_segmenter.py'
+def tiny_segmenter(tiny_configs: dict[str, str]) -> str:
+    path = Path(tiny_configs['dart']).parent / 'tiny_segmenter.py'
     path.write_text(TINY_SEGMENTER)
     return str(path)
 

@@ -9,14 +9,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS as ROOT_MODELS
-from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, set_random_seed
+from mmengine.runner import Runner
 from mmseg.apis import inference_model, init_model
-from mmseg.registry import MODELS
 from seg_helpers import REPO_ROOT, load_config, tiny_config
+from test_train_step import build  # the model and optimizer, as the runner builds them
 
 from dart_dense.models.backbones import TokenFeatures
 from dart_dense.models.decode_heads import TokenMaskTransformerHead
@@ -161,17 +158,9 @@ def test_gradients_reach_the_scorer_through_the_render() -> None:
     assert all(p.grad is None for p in backbone.blocks.parameters())  # tokens were detached
 
 
-def _build(cfg: Config) -> tuple[torch.nn.Module, object]:
-    init_default_scope('mmseg')
-    set_random_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model, build_optim_wrapper(model, cfg.optim_wrapper)
-
-
 def test_demo_config_trains_one_step_and_predicts(seg_demo_root: Path) -> None:
     cfg = tiny_config(DEMO, seg_demo_root)
-    model, optim_wrapper = _build(cfg)
+    model, optim_wrapper = build(cfg)
     assert isinstance(model.decode_head, TokenMaskTransformerHead)
     assert not model.with_neck
     assert isinstance(model.auxiliary_head, TokenMaskTransformerHead)  # deep supervision

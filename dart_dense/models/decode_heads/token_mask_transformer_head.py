@@ -26,10 +26,12 @@ class TokenMaskTransformerHead(SegmenterMaskTransformerHead):
     Input: the backbone's ``DARTViT(out_type='tokens')`` output, a tuple of
     :class:`~dart_dense.models.backbones.TokenFeatures`; ``in_index`` picks one (default the
     last) or several blocks' tokens, concatenated along channels (they share the forward's
-    layout; as UperNet fuses several levels, but without leaving token space). Output: (B, K, ceil(H/s), ceil(W/s)) class logits with s = ``render_stride``, an
-    ordinary mmseg ``seg_logits`` map, so mmseg's losses (which resize it to the labels),
-    ``IoUMetric`` and ``inference_model`` work unchanged. Gradients reach the tokenizer's scorer
-    through the render's geometry as well as through the tokens.
+    layout; as UperNet fuses several levels, but without leaving token space).
+
+    Output: (B, K, ceil(H/s), ceil(W/s)) class logits with s = ``render_stride``, an ordinary
+    mmseg ``seg_logits`` map, so mmseg's losses (which resize it to the labels), ``IoUMetric``
+    and ``inference_model`` work unchanged. Gradients reach the tokenizer's scorer through the
+    render's geometry as well as through the tokens.
 
     Every layer is mmseg's own (``SegmenterMaskTransformerHead``: its transformer layers, class
     embeddings, projections, norms and initialization): only the input (tokens instead of an
