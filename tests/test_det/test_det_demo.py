@@ -18,7 +18,7 @@ from dart_dense.models.tokenizers import TokenLayout
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO = REPO_ROOT / 'configs' / 'det' / 'fcos_dart-mini_fpn_demo.py'
-PADDING_TOOL = REPO_ROOT / 'tools' / 'analysis_tools' / 'det_padding_tokens.py'
+TOKEN_TOOL = REPO_ROOT / 'tools' / 'analysis_tools' / 'det_token_budget.py'
 ITERS = 3
 
 # pycocotools' mask decoding trips a numpy 2 DeprecationWarning (copy keyword) that is not ours
@@ -110,8 +110,8 @@ def test_fcos_demo_trains_and_reports_coco_ap(tiny_config: Path, tmp_path: Path,
         assert key in metrics and 0 <= metrics[key] <= 1, (key, metrics)
 
 
-def _padding_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location('det_padding_tokens', PADDING_TOOL)
+def _token_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location('det_token_budget', TOKEN_TOOL)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -120,7 +120,7 @@ def _padding_tool() -> ModuleType:
 def test_padding_share_of_a_grid_counts_the_cells_outside_the_image() -> None:
     layout = TokenLayout.grid(2, (64, 64), 16, torch.device('cpu'))
     valid = torch.tensor([[32.0, 48.0], [64.0, 40.0]])
-    share = _padding_tool().padding_share(layout, valid)  # (2, 16)
+    share = _token_tool().padding_share(layout, valid)  # (2, 16)
     # 16 cells of 16 px: 10 outside 32x48; outside 64x40 the last column (4) and half of the
     # third (4 cells, half each)
     assert share.sum(1).tolist() == pytest.approx([10.0, 4 + 4 * 0.5])
@@ -132,8 +132,30 @@ def test_padding_aware_tokenizer_spends_fewer_tokens_on_padding(tiny_config: Pat
 
     with DefaultScope.overwrite_default_scope('mmdet'):
         # the tiny validation split: 192x256, 256x192 and 224x224 (scaled to 256) in one batch
-        result = _padding_tool().measure(str(tiny_config), None, batch_size=3, split='val')
+        result = _token_tool().measure(str(tiny_config), None, batch_size=3, split='val')
     assert result['images'] == 4 and result['tokens'] > 0
     assert 0 < result['padded_area'] < 0.5
     assert result['grid'] == pytest.approx(result['padded_area'] * result['tokens'])
     assert result['aware'] < result['plain'] and result['aware'] < result['grid']
+
+
+def test_tokens_per_object_follow_the_area_on_a_grid(tiny_config: Path) -> None:
+    from mmengine.registry import DefaultScope
+
+    grid = tiny_config.with_name('tiny_fcos_grid.py')
+    grid.write_text(f'_base_ = [{str(tiny_config)!r}]\n'
+                    "model = dict(backbone=dict(tokenizer=dict(_delete_=True, "
+                    "type='GridTokenizer')))\n")
+    tool = _token_tool()
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        on_grid = tool.measure_objects(str(grid), None, split='val')
+        on_dart = tool.measure_objects(str(tiny_config), None, split='val')
+    assert on_grid['images'] == on_dart['images'] == 4
+    assert on_grid['small_objects'] == on_dart['small_objects'] > 0
+    assert on_grid['larger_objects'] > 0
+    # the images are multiples of the 16-px cell: a box holds exactly its area's share
+    assert on_grid['small_object_density'] == pytest.approx(1.0)
+    assert on_grid['larger_object_density'] == pytest.approx(1.0)
+    for key in ('small', 'larger'):
+        assert on_dart[f'{key}_object_density'] > 0
+        assert on_dart[f'tokens_per_{key}_object'] > 0
