@@ -45,6 +45,17 @@ def sample_fractions(size: int, antialias: int, centered: bool, device: torch.de
 
 
 @cached_constant
+def interval_sampling(size: int, antialias: int, centered: bool, device: torch.device,
+                      dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """(2, size·antialias) weights of an interval's two ends for each sample, and the
+    (size·antialias,) shift: sample k at ``start·(1 − f_k) + end·f_k + shift`` (see
+    :func:`sample_fractions`; centred samples sit at pixel centres, integer coordinates)."""
+    frac = sample_fractions(size, antialias, centered, device, dtype)
+    shift = torch.full_like(frac, -0.5 if centered else 0.0)
+    return torch.stack([1 - frac, frac]), shift
+
+
+@cached_constant
 def row_offsets(batch_size: int, rows_per_item: int, queries_per_item: int,
                 device: torch.device) -> Tensor:
     """(B·Q,) int64 ``b·rows_per_item`` for the Q queries of every item b: item b's first row
@@ -67,3 +78,25 @@ def filled(shape: tuple[int, ...], value: float, device: torch.device,
            dtype: torch.dtype) -> Tensor:
     """A constant tensor (e.g. the fixed first/last edge of every image of a batch)."""
     return torch.full(shape, value, device=device, dtype=dtype)
+
+
+@cached_constant
+def band_columns(batch_size: int, num_rows: int, width: int, out_w: int, stride: int,
+                 device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """Output-column boundaries inside every band of a strip of ``num_rows`` bands of
+    ``width`` pixels: (B, R·(out_w+1)) strip positions (contiguous, for ``searchsorted``), and
+    (out_w, 1) the inverse widths of the output columns (the last one may be clipped)."""
+    col = (torch.arange(out_w + 1, device=device, dtype=dtype) * stride).clamp_max(width)
+    band_start = torch.arange(num_rows, device=device, dtype=dtype)[:, None] * width
+    points = (band_start + col).reshape(1, -1).expand(batch_size, -1).contiguous()
+    return points, (1.0 / (col[1:] - col[:-1]))[:, None]
+
+
+@cached_constant
+def output_rows(out_h: int, stride: int, height: int, device: torch.device,
+                dtype: torch.dtype) -> tuple[Tensor, Tensor, Tensor]:
+    """(out_h, 1) zeros, starts and heights of the rows of a ``stride``-pixel output grid over
+    ``height`` pixels (the last row may be clipped)."""
+    edges = (torch.arange(out_h + 1, device=device, dtype=dtype) * stride).clamp_max(height)
+    starts, heights = edges[:-1, None], (edges[1:] - edges[:-1])[:, None]
+    return torch.zeros_like(starts), starts.contiguous(), heights

@@ -14,7 +14,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from .constants import row_offsets, sample_fractions
+from .constants import interval_sampling, row_offsets
 
 SampleMode = Literal['center', 'corner']
 
@@ -34,20 +34,22 @@ def lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool = False) -> Tensor:
         (B, Q, D); differentiable in ``src`` and ``pos``.
     """
     b, length, d = src.shape
-    flat, pos = src.reshape(b * length, d), pos.reshape(-1)
+    flat = src.reshape(b * length, d)
+    pos = pos.reshape(-1) if pos.dim() != 1 else pos
     offsets = row_offsets(b, length, pos.numel() // b, src.device)
-    # the lower neighbour, clamped as an integer: a NaN position (NaN input) then reads a
-    # valid row (on CUDA an out-of-range index is a device-side assert) and yields NaN
+    # the lower neighbour: positions are >= 0 here, so truncation is floor; clamped as an
+    # integer, so that a NaN position (NaN input) reads a valid row and yields NaN (on CUDA an
+    # out-of-range index is a device-side assert, not an exception)
     if zeros_outside:
         pos = pos.clamp_min(0)
-        lo = pos.floor().long().clamp(0, length - 1)
+        lo = pos.long().clamp_max(length - 1).clamp_min(0)
         frac = pos - lo
         hi = (lo + 1).clamp_max(length - 1) + offsets
         lo = lo + offsets
     else:
         # lo <= L-2 so that lo+1 is a row; at pos = L-1 the weight is exactly 1
         pos = pos.clamp(0, length - 1)
-        lo = pos.floor().long().clamp(0, max(length - 2, 0))
+        lo = pos.long().clamp(0, max(length - 2, 0))
         frac = pos - lo
         lo = lo + offsets
         hi = lo + min(1, length - 1)
@@ -59,12 +61,16 @@ def lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool = False) -> Tensor:
 
 
 def _positions(edges: Tensor, patch_size: int, antialias: int, mode: SampleMode) -> Tensor:
-    """(B, K+1) interval edges → (B, K·p·a) sample positions, interval-major."""
-    frac = sample_fractions(patch_size, antialias, mode == 'center', edges.device, edges.dtype)
-    if mode == 'center':  # pixel centres sit at integer coordinates
-        edges = edges - 0.5
-    pos = torch.lerp(edges[:, :-1, None], edges[:, 1:, None], frac)
-    return pos.flatten(1)
+    """(B, K+1) interval edges → (B·K·p·a,) sample positions, interval-major.
+
+    Sample k of interval i sits at ``e_i·(1 − f_k) + e_{i+1}·f_k + shift``: one matrix product
+    of the (e_i, e_{i+1}) pairs with a constant (2, p·a) table, the shift as its bias.
+    """
+    weights, shift = interval_sampling(patch_size, antialias, mode == 'center', edges.device,
+                                       edges.dtype)
+    pairs = edges.unfold(1, 2, 1).reshape(-1, 2)  # (B·K, 2)
+    with torch.autocast(edges.device.type, enabled=False):  # positions in the edges' dtype
+        return torch.addmm(shift, pairs, weights).view(-1)
 
 
 def _band_rows(images: Tensor, row_edges: Tensor, patch_size: int, antialias: int,

@@ -4,7 +4,8 @@ import math
 import torch
 from torch import Tensor
 
-from .strip import overlap_1d, strip_integral
+from .constants import band_columns, output_rows
+from .strip import strip_integral
 
 
 def render_tokens(tokens: Tensor, row_edges: Tensor, token_edges: Tensor,
@@ -39,21 +40,19 @@ def render_tokens(tokens: Tensor, row_edges: Tensor, token_edges: Tensor,
     out_h, out_w = math.ceil(h / stride), math.ceil(w / stride)
     dtype, device = token_edges.dtype, tokens.device
 
-    # Column boundaries of the output grid inside every band of the strip: (R, out_w+1).
-    col = torch.arange(out_w + 1, device=device, dtype=dtype).mul(stride).clamp_max(w)
-    band_start = torch.arange(num_rows, device=device, dtype=dtype).mul(w)
-    points = (band_start[:, None] + col[None, :]).reshape(1, -1).expand(b, -1)
+    # Column boundaries of the output grid inside every band of the strip (constants)
+    points, inv_width = band_columns(b, num_rows, w, out_w, stride, device, dtype)
     cum = strip_integral(token_edges, tokens.to(dtype), points)  # (B, R·(out_w+1), C)
     cum = cum.view(b, num_rows, out_w + 1, c)
     # mean of the field over each (band, output column) segment, channels first: (B, C, R, out_w)
-    per_band = (cum[:, :, 1:] - cum[:, :, :-1]) / (col[1:] - col[:-1])[:, None]
-    per_band = per_band.permute(0, 3, 1, 2)
+    per_band = ((cum[:, :, 1:] - cum[:, :, :-1]) * inv_width).permute(0, 3, 1, 2)
 
-    # Vertical overlap of each output row with each band, as a fraction of the row: (B, out_h, R)
-    row = torch.arange(out_h + 1, device=device, dtype=dtype).mul(stride).clamp_max(h)
-    oy = overlap_1d(row[None, :-1, None], row[None, 1:, None],
-                    row_edges[:, None, :-1], row_edges[:, None, 1:])
-    oy = oy / (row[1:] - row[:-1])[None, :, None]
+    # Vertical overlap of each output row with each band, as a fraction of the row: with
+    # G_i(y) = clamp(y − s_i, 0, h_i) the part of output row i above y, band r covers
+    # G_i(e_{r+1}) − G_i(e_r) of it.
+    zeros, starts, heights = output_rows(out_h, stride, h, device, dtype)  # (out_h, 1) each
+    covered = torch.clamp(row_edges[:, None, :] - starts, zeros, heights)  # (B, out_h, R+1)
+    oy = (covered[..., 1:] - covered[..., :-1]) / heights
     # (B, 1, out_h, R) @ (B, C, R, out_w): the output is born in NCHW, no transpose copy.
     # Autocast would run it in half precision: the area weights stay in the edges' dtype.
     with torch.autocast(device.type, enabled=False):

@@ -6,7 +6,10 @@ integrating a piecewise-constant field over intervals, which a cumulative sum pl
 does exactly, with gradients for the values *and* the interval end points.
 """
 import torch
+import torch.nn.functional as F
 from torch import Tensor
+
+from .constants import row_offsets
 
 
 def gather_rows(src: Tensor, index: Tensor) -> Tensor:
@@ -41,15 +44,19 @@ def strip_integral(edges: Tensor, values: Tensor, points: Tensor) -> Tensor:
         (B, Q, C) ``∫_{edges[0]}^{points} field``. Continuous and piecewise linear in
         ``points`` and ``edges``, so gradients reach both.
     """
+    b, m, c = values.shape
+    q = points.shape[1]
     lengths = (edges[:, 1:] - edges[:, :-1]).unsqueeze(-1)  # (B, M, 1)
-    cum = torch.cumsum(values * lengths, dim=1)
-    cum = torch.cat([cum.new_zeros(cum.shape[0], 1, cum.shape[2]), cum], dim=1)  # (B, M+1, C)
-    # Segment holding each point: the last m with edges[m] <= point.
-    inner = edges[:, 1:-1].contiguous()
-    seg = torch.searchsorted(inner.detach(), points.detach().contiguous(), right=True)  # (B, Q)
+    cum = F.pad(torch.cumsum(values * lengths, dim=1), (0, 0, 1, 0))  # (B, M+1, C)
+    # segment holding each point: the last m with edges[m] <= point (an index: no gradient)
+    seg = torch.searchsorted(edges[:, 1:-1].contiguous(), points, right=True)  # (B, Q)
     start = torch.gather(edges, 1, seg)
-    return torch.addcmul(gather_rows(cum, seg), gather_rows(values, seg),
-                         (points - start).unsqueeze(-1))
+    # whole rows of C values, one index_select each (see gather_rows)
+    seg = seg.view(-1)
+    at_cum = cum.reshape(-1, c).index_select(0, seg + row_offsets(b, m + 1, q, seg.device))
+    at_val = values.reshape(-1, c).index_select(0, seg + row_offsets(b, m, q, seg.device))
+    out = torch.addcmul(at_cum, at_val, (points - start).view(-1, 1).to(values.dtype))
+    return out.view(b, q, c)
 
 
 def interval_means(edges: Tensor, values: Tensor, bounds: Tensor,

@@ -7,6 +7,12 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 
+def logit_dtype(dtype: torch.dtype) -> torch.dtype:
+    """float32, or float64 for float64 inputs: logits never in half precision. (A Python
+    decision: ``torch.promote_types`` would dispatch an operator every forward.)"""
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
 class BaseScorer(BaseModule):
     """An importance network: images (B, 3, H, W) → logits (B, 1, h, w) on a coarse grid.
 
@@ -47,4 +53,4 @@ class BaseScorer(BaseModule):
         steps of a UperNet run), so the small logit head never runs in half precision.
         """
         with torch.autocast(x.device.type, enabled=False):
-            return fn(x.to(torch.promote_types(x.dtype, torch.float32)))
+            return fn(x.to(logit_dtype(x.dtype)))

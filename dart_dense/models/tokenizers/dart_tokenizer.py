@@ -7,6 +7,7 @@ import torch
 from mmengine.registry import MODELS
 from torch import Tensor
 
+from dart_dense.models.scorers.base_scorer import logit_dtype
 from dart_dense.ops.region_resample import SampleMode
 from .base_tokenizer import BaseTokenizer, TokenizerOutput
 from .importance import Standardize, ValidHW, check_valid_hw, importance_from_logits
@@ -170,7 +171,7 @@ class DARTTokenizer(BaseTokenizer):
         hw = images.shape[-2:]
         logits = self.scorer(images)
         # geometry never in half precision (AMP): at least float32, float64 kept
-        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        logits = logits.to(logit_dtype(logits.dtype))
         return importance_from_logits(logits, self.partition_grid(hw), hw, valid_hw,
                                       self.standardize, self.score_floor)
 

@@ -89,8 +89,8 @@ def importance_from_logits(logits: Tensor, grid_hw: tuple[int, int],
     elif standardize == 'image' and valid_hw is None:
         # unbiased, as below (a 1-cell grid: its one value standardizes to 0)
         var, mean = torch.var_mean(x, dim=(1, 2), keepdim=True,
-                                   correction=1 if x[0].numel() > 1 else 0)
-        x = (x - mean) / (var.clamp_min(1e-12).sqrt() + 1e-8)
+                                   correction=1 if grid_hw[0] * grid_hw[1] > 1 else 0)
+        x = (x - mean) * torch.rsqrt(var + 1e-12)  # a constant map: 0, with finite gradients
         frac = None
     elif standardize == 'image':
         frac = valid_fraction(valid_hw, grid_hw, image_hw).to(x.dtype)

@@ -50,12 +50,12 @@ def rebin_rows(cells: Tensor, weights: Tensor) -> Tensor:
         order re-binning onto strip intervals needs.
     """
     (b, num_rows, h), (n, c, _, w) = weights.shape, cells.shape
-    rows = cells.to(weights.dtype).permute(0, 2, 3, 1).reshape(n, h, w * c)
+    rows = cells.to(weights.dtype).permute(0, 2, 3, 1)
     with torch.autocast(cells.device.type, enabled=False):  # geometry never in half precision
         if n == 1:  # a shared table: one (B·R × h) @ (h × w·C) product, never expanded
-            out = torch.mm(weights.reshape(b * num_rows, h), rows[0])
+            out = torch.mm(weights.reshape(b * num_rows, h), rows.reshape(h, w * c))
         else:
-            out = torch.bmm(weights, rows)
+            out = torch.bmm(weights, rows.reshape(n, h, w * c))
     return out.view(b, num_rows, w, c)
 
 

@@ -102,21 +102,22 @@ def test_every_tokenizer_and_scorer_trains_without_host_syncs(tokenizer: str) ->
 
 def test_tokenizer_operator_budget() -> None:
     """The tokenizer after its scorer dispatches a bounded number of operators, whatever the
-    budget: no operator count grows with N, R or the batch (nothing loops in Python)."""
+    budget: no operator count grows with N or R (nothing loops in Python)."""
     model = tiny_backbone(dart('grad'), img_size=128).eval()
     images = torch.randn(2, 3, 128, 128)
-    totals = set()
+    totals = {1: set(), 2: set()}
     with torch.no_grad():
         for num_tokens in (16, 64, 256):
-            for batch in (1, 2):
+            for batch in totals:
                 x = images[:batch]
                 model.tokenizer(x, model.pos_table(), num_tokens=num_tokens)  # warm caches
                 tok = count_ops(model.tokenizer, x, model.pos_table(), num_tokens=num_tokens)
                 scorer = count_ops(model.tokenizer.scorer, x)
-                totals.add(tok.total - scorer.total)
-    assert len(totals) == 1, totals
-    # measured 145 (276 before the rewrite); a regression shows here first
-    assert totals.pop() <= 150
+                totals[batch].add(tok.total - scorer.total)
+    # one count per batch size (a batch of one turns two layout copies into views)
+    assert all(len(counts) == 1 for counts in totals.values()), totals
+    # measured 132 (275 before the rewrite); a regression shows here first
+    assert max(totals[2]) <= 135
 
 
 def test_frozen_trunk_folds_batch_norms_and_matches() -> None:
