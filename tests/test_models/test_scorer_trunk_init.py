@@ -58,3 +58,21 @@ def test_a_state_dict_with_the_trunk_counts_as_weights():
     target.load_state_dict(source.state_dict())
     assert scorer.trunk_source == 'state_dict'
     _no_trunk_warning(scorer)
+
+
+
+def test_a_later_load_resolves_the_warning_in_the_log(monkeypatch):
+    """The runner warns at init_weights, then load_from / resume brings the trunk: the log
+    says the warning is resolved."""
+    from dart_dense.models.scorers import mobilenet_v3
+
+    messages = []
+    monkeypatch.setattr(mobilenet_v3, 'print_log', lambda msg, **kwargs: messages.append(msg))
+    source = MODELS.build(dict(type='MobileNetV3Scorer', arch='small'))
+    scorer = MODELS.build(dict(type='MobileNetV3Scorer', arch='small'))
+    with pytest.warns(UntrainedTrunkWarning):
+        scorer.init_weights()
+    scorer.load_state_dict(source.state_dict())
+    assert scorer.trunk_source == 'state_dict'
+    assert 'resolved' in messages[-1]
+    _no_trunk_warning(scorer)

@@ -50,6 +50,11 @@ def _note_trunk_loaded(module: 'MobileNetV3Scorer', state_dict: dict, prefix: st
     """load_state_dict pre-hook: remember that a state dict brought ``features.*`` weights
     (a full DART checkpoint, ``load_from``, resume), whichever module it was loaded into."""
     if any(key.startswith(prefix + 'features.') for key in state_dict):
+        if module.trunk_source is None and module.frozen:
+            # e.g. the runner's load_from / resume after init_weights warned
+            print_log('MobileNetV3Scorer: a loaded state dict brought the frozen trunk its '
+                      'weights (any earlier warning about an untrained trunk is resolved)',
+                      logger='current')
         module.trunk_source = 'state_dict'
 
 
