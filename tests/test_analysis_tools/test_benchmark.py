@@ -34,6 +34,26 @@ def test_compare_writes_medians_and_ratios(tiny_configs, tmp_path, capsys) -> No
     assert 'dart:' in printed and 'vs first' in printed
 
 
+def test_amp_compile_and_operator_counts(tiny_configs, tmp_path) -> None:
+    """``--amp`` times under autocast; every config reports its aten operators and host syncs
+    per eager forward (the DART backbone has none); ``--compile`` is parsed with or without a
+    mode and recorded."""
+    out = tmp_path / 'bench.json'
+    benchmark.main([tiny_configs['dart'], '--compare', tiny_configs['grid'], '--names', 'dart',
+                    'grid', '--shape', '64', '64', '--repeat', '1', '--warmup', '0', '--part',
+                    'backbone', '--amp', 'bf16', '--json', str(out)])
+    report = json.loads(out.read_text())
+    assert report['settings']['amp'] == 'bf16' and report['settings']['compile'] is None
+    dart, grid = report['results']['dart'], report['results']['grid']
+    assert dart['host_syncs_per_forward'] == grid['host_syncs_per_forward'] == 0
+    assert dart['ops_per_forward'] > grid['ops_per_forward'] > 100
+    assert benchmark.parse_args(['c.py', '--compile']).compile == 'default'
+    assert benchmark.parse_args(['c.py', '--compile', 'reduce-overhead']).compile == \
+        'reduce-overhead'
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(['c.py', '--amp', 'fp8'])
+
+
 def test_interleaved_order() -> None:
     calls = []
     times = benchmarking.interleaved_times(
