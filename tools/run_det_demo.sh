@@ -4,8 +4,10 @@
 #   2. generate the detection demo data in COCO's layout if absent (data/coco_det_demo:
 #      800 + 100 images, difficulty 'det');
 #   3. train configs/det/fcos_dart-mini_fpn_demo.py with tools/train.py (FCOS from scratch);
-#   4. evaluate the checkpoint with mmdet's CocoMetric (tools/test.py), print bbox AP / AP50 /
-#      AP_small, and draw [token regions | importance | ground truth | prediction] pictures.
+#   4. evaluate the checkpoint with mmdet's CocoMetric (tools/test.py), print bbox AP50 / AP /
+#      AP_small / AP_medium, and draw [token regions | importance | ground truth | prediction]
+#      pictures of the validation images.
+# docs/det.md has the measured figures and the DART vs grid / padding-aware vs plain study.
 # Environment: DEMO_CONFIG (e.g. configs/det/fcos_deit-mini_fpn_demo.py for the fixed-grid twin),
 # DEMO_WORK_DIR, DEMO_ITERS (train for fewer/more iterations), DEMO_SEED (training seed).
 # One intra-op thread unless OMP_NUM_THREADS says otherwise (see tools/run_demo.sh: two OpenMP
@@ -56,7 +58,7 @@ cat <<EOF
 
 [run_det_demo] config:      $CONFIG
 [run_det_demo] bbox AP50:   $(metric bbox_mAP_50) on $(ls "$DATA"/val2017 | wc -l) val images (CocoMetric)
-[run_det_demo] bbox AP:     $(metric bbox_mAP)   AP_small: $(metric bbox_mAP_s)   AP_medium: $(metric bbox_mAP_m)   AP_large: $(metric bbox_mAP_l)
+[run_det_demo] bbox AP:     $(metric bbox_mAP)   AP_small: $(metric bbox_mAP_s)   AP_medium: $(metric bbox_mAP_m)   (the data has no COCO-large objects)
 [run_det_demo] checkpoint:  $CHECKPOINT
 [run_det_demo] pictures:    $WORK_DIR/pictures/ (token regions | importance | ground truth | prediction)
 [run_det_demo] time:        $((END - START)) s after set-up (training $((TRAINED - START)) s)
