@@ -221,6 +221,10 @@ def test_token_head_configs_are_the_documented_variants() -> None:
     assert demo.model.backbone.tokenizer == upernet_demo.model.backbone.tokenizer
     for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
         assert demo[key] == upernet_demo[key], key
+    grid_demo = load_config(SEG_DIR / 'segmenter_grid_demo.py')  # the tokenizer only differs
+    assert grid_demo.model.backbone.tokenizer == dict(type='GridTokenizer')
+    grid_demo.model.backbone.tokenizer = demo.model.backbone.tokenizer
+    assert grid_demo.to_dict() == demo.to_dict()
 
 
 def test_backbone_and_head_train_without_host_syncs() -> None:
