@@ -69,12 +69,17 @@ def test_loss_decreases_on_a_fixed_batch(tiny_demo_config: Callable[..., Config]
 
 def test_compile_hook_trains_the_compiled_backbone(tiny_demo_config: Callable[..., Config],
                                                     tmp_path) -> None:
-    """The runner trains the DART demo config with its backbone compiled (inductor) by
+    """The runner trains the DART demo config with its backbone compiled by
     ``CompileModulesHook``: mmengine's own ``compile=True`` compiles ``train_step`` with the
-    optimizer step, which dynamo cannot trace in torch 2.13 (see the hook's docstring)."""
+    optimizer step, which dynamo cannot trace in torch 2.13 (see the hook's docstring).
+
+    aot_eager: the same dynamo capture of forward and backward as inductor, without the code
+    generation that takes minutes for a training graph on 2 cores (inductor's forward is
+    covered by tests/test_models/test_backbones/test_gpu_shaped.py)."""
     cfg = tiny_demo_config(**{'train_cfg.max_iters': 2, 'train_cfg.val_interval': 100,
                               'default_hooks.checkpoint.interval': 100})
-    cfg.custom_hooks = [dict(type='CompileModulesHook', modules=['backbone'])]
+    cfg.custom_hooks = [dict(type='CompileModulesHook', modules=['backbone'],
+                             backend='aot_eager', fullgraph=True)]
     cfg.work_dir = str(tmp_path)
     cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
     runner = Runner.from_cfg(cfg)
