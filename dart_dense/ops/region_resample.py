@@ -9,7 +9,7 @@ differentiable with respect to the image and to the band/token edges.
 The fast path runs stage 2 with ``mmcv.ops.roi_align`` (CPU and CUDA kernels). It passes no
 gradient to the boxes, so it is only used when the geometry needs none.
 """
-from typing import Literal
+from typing import Literal, Optional
 
 import torch
 from torch import Tensor
@@ -19,24 +19,28 @@ from .constants import interval_sampling, row_offsets
 SampleMode = Literal['center', 'corner']
 
 
-def lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool = False) -> Tensor:
+def lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool = False,
+              items: Optional[Tensor] = None) -> Tensor:
     """Linear interpolation between the rows of ``src`` at fractional row positions.
 
     Rows are copied whole (two ``index_select`` s of D values), not element by element.
 
     Args:
         src: (B, L, D) rows of D values.
-        pos: (B, Q) row positions; clamped to ``[0, L-1]`` (border), or with
+        pos: (B, Q) row positions (or flat (B·Q,)); clamped to ``[0, L-1]`` (border), or with
             ``zeros_outside`` to ``>= 0`` with a zero neighbour beyond row L-1 (``grid_sample``
             zeros padding, the official strip sampling).
+        items: optional (S,) int64 item of ``src`` each of S flat positions reads from (any
+            number per item), instead of Q positions per item.
 
     Returns:
-        (B, Q, D); differentiable in ``src`` and ``pos``.
+        (B, Q, D), or (S, D) with ``items``; differentiable in ``src`` and ``pos``.
     """
     b, length, d = src.shape
     flat = src.reshape(b * length, d)
     pos = pos.reshape(-1) if pos.dim() != 1 else pos
-    offsets = row_offsets(b, length, pos.numel() // b, src.device)
+    offsets = (row_offsets(b, length, pos.numel() // b, src.device) if items is None
+               else items * length)
     # the lower neighbour: positions are >= 0 here, so truncation is floor; clamped as an
     # integer, so that a NaN position (NaN input) reads a valid row and yields NaN (on CUDA an
     # out-of-range index is a device-side assert, not an exception)
@@ -57,7 +61,7 @@ def lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool = False) -> Tensor:
     if zeros_outside:  # beyond the last row the neighbour is zero (grid_sample 'zeros')
         v_hi = v_hi * (pos < length - 1).unsqueeze(-1).to(src.dtype)
     out = torch.lerp(v_lo, v_hi, frac.unsqueeze(-1).to(src.dtype))
-    return out.view(b, -1, d)
+    return out if items is not None else out.view(b, -1, d)
 
 
 def _positions(edges: Tensor, patch_size: int, antialias: int, mode: SampleMode) -> Tensor:
@@ -100,26 +104,38 @@ def resample_bands(images: Tensor, row_edges: Tensor, patch_size: int, antialias
 
 
 def _strip_to_patches_torch(bands: Tensor, token_edges: Tensor, patch_size: int,
-                            antialias: int, mode: SampleMode) -> Tensor:
-    """Stage 2 from stage 1's (B, R, p·a, C, W) rows → (B, N, C, p·a, p·a)."""
+                            antialias: int, mode: SampleMode,
+                            select: Optional[Tensor] = None) -> Tensor:
+    """Stage 2 from stage 1's (B, R, p·a, C, W) rows → (B·N or S, C, p·a, p·a)."""
     b, num_rows, ph, c, w = bands.shape
     num_tokens = token_edges.shape[1] - 1
-    xs = _positions(token_edges, patch_size, antialias, mode)
+    xs = _positions(token_edges, patch_size, antialias, mode)  # (B·N·p·a,)
+    items = None
+    if select is not None:  # only the selected tokens' samples, each from its own image
+        xs = xs.view(b * num_tokens, -1).index_select(0, select).view(-1)
+        items = torch.div(select, num_tokens, rounding_mode='floor')
+        items = items[:, None].expand(-1, ph).reshape(-1)
     # a strip column = the C·p·a values of one image column of one band
     cols = bands.permute(0, 1, 4, 3, 2).reshape(b, num_rows * w, c * ph)
     # official: grid_sample(padding_mode='zeros'); centre sampling clamps (border).
-    patches = lerp_rows(cols, xs, zeros_outside=(mode == 'corner'))
-    # (B, N·pa_x, C·pa_y) -> (B, N, C, pa_y, pa_x)
-    return patches.view(b, num_tokens, -1, c, ph).permute(0, 1, 3, 4, 2)
+    patches = lerp_rows(cols, xs, zeros_outside=(mode == 'corner'), items=items)
+    # (tokens·pa_x, C·pa_y) -> (tokens, C, pa_y, pa_x)
+    return patches.view(-1, ph, c, ph).permute(0, 2, 3, 1)
 
 
 def _strip_to_patches_mmcv(strip: Tensor, token_edges: Tensor, patch_size: int,
-                           antialias: int, mode: SampleMode) -> Tensor:
+                           antialias: int, mode: SampleMode,
+                           select: Optional[Tensor] = None) -> Tensor:
+    """Stage 2 with ``roi_align``: (B, C, p·a, R·W) strip → (B·N or S, C, p, p)."""
     from mmcv.ops import roi_align
 
     b, c, ph, _ = strip.shape
     num_tokens = token_edges.shape[1] - 1
     start, width = token_edges[:, :-1], token_edges[:, 1:] - token_edges[:, :-1]
+    batch = torch.arange(b, device=strip.device, dtype=strip.dtype)[:, None].expand(-1, num_tokens)
+    if select is not None:  # one box per selected token, in its own image
+        start, width, batch = (x.reshape(-1).index_select(0, select)
+                               for x in (start, width, batch))
     # roi_align(aligned=True) samples bin k, sub-sample j at x1 + (k + (j+.5)/a)·(x2-x1)/p - .5;
     # shift the box so that these are the same points as the torch path's.
     if mode == 'corner':
@@ -127,17 +143,16 @@ def _strip_to_patches_mmcv(strip: Tensor, token_edges: Tensor, patch_size: int,
     else:
         x1 = start
     x2 = x1 + width
-    batch = torch.arange(b, device=strip.device, dtype=strip.dtype)[:, None].expand(-1, num_tokens)
     zeros, height = torch.zeros_like(x1), torch.full_like(x1, float(ph))
     rois = torch.stack([batch, x1.to(strip.dtype), zeros.to(strip.dtype),
                         x2.to(strip.dtype), height.to(strip.dtype)], dim=-1).reshape(-1, 5)
-    out = roi_align(strip, rois.detach(), (patch_size, patch_size), 1.0, antialias, 'avg', True)
-    return out.view(b, num_tokens, c, patch_size, patch_size)
+    return roi_align(strip, rois.detach(), (patch_size, patch_size), 1.0, antialias, 'avg', True)
 
 
 def resample_regions(images: Tensor, row_edges: Tensor, token_edges: Tensor, patch_size: int,
                      antialias: int = 1, mode: SampleMode = 'center',
-                     backend: Literal['torch', 'mmcv'] = 'torch') -> Tensor:
+                     backend: Literal['torch', 'mmcv'] = 'torch',
+                     select: Optional[Tensor] = None) -> Tensor:
     """Resample the N token regions of each image to p×p patches.
 
     Args:
@@ -150,22 +165,25 @@ def resample_regions(images: Tensor, row_edges: Tensor, token_edges: Tensor, pat
         mode: sample placement, ``'center'`` (default) or ``'corner'`` (official DART).
         backend: ``'torch'`` (reference, differentiable in the geometry) or ``'mmcv'``
             (``roi_align`` kernels; no gradient reaches the edges).
+        select: optional (S,) int64 indices into the flattened (B·N) tokens: only those are
+            resampled (e.g. the real slots of frames with padded budgets), in that order.
 
     Returns:
-        (B, N, C, p, p) patches.
+        (B, N, C, p, p) patches, or (S, C, p, p) with ``select``.
     """
     if antialias < 1:
         raise ValueError(f'antialias must be >= 1, got {antialias}')
     if backend not in ('torch', 'mmcv'):
         raise ValueError(f"backend must be 'torch' or 'mmcv', got {backend!r}")
+    b, c = images.shape[:2]
     if backend == 'mmcv':
         strip = resample_bands(images, row_edges, patch_size, antialias, mode)
-        return _strip_to_patches_mmcv(strip, token_edges, patch_size, antialias, mode)
-    bands = _band_rows(images, row_edges, patch_size, antialias, mode)
-    patches = _strip_to_patches_torch(bands, token_edges, patch_size, antialias, mode)
-    if antialias > 1:
-        b, n, c = patches.shape[:3]
-        patches = torch.nn.functional.avg_pool2d(
-            patches.reshape(b * n, c, *patches.shape[-2:]), antialias)
-        patches = patches.view(b, n, c, patch_size, patch_size)
-    return patches
+        patches = _strip_to_patches_mmcv(strip, token_edges, patch_size, antialias, mode,
+                                         select)
+    else:
+        bands = _band_rows(images, row_edges, patch_size, antialias, mode)
+        patches = _strip_to_patches_torch(bands, token_edges, patch_size, antialias, mode,
+                                          select)
+        if antialias > 1:
+            patches = torch.nn.functional.avg_pool2d(patches, antialias)
+    return patches if select is not None else patches.view(b, -1, c, patch_size, patch_size)

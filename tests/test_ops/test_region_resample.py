@@ -88,3 +88,18 @@ def test_bad_arguments():
         layout.resample(torch.zeros(1, 3, 16, 16), 8, antialias=0)
     with pytest.raises(ValueError, match='backend'):
         layout.resample(torch.zeros(1, 3, 16, 16), 8, backend='cuda')
+
+
+@pytest.mark.parametrize('backend,mode,antialias', [('torch', 'center', 1), ('torch', 'corner', 2),
+                                                    ('mmcv', 'center', 1)])
+def test_select_resamples_only_the_chosen_tokens(backend, mode, antialias):
+    if backend == 'mmcv':
+        pytest.importorskip('mmcv.ops')
+    torch.manual_seed(0)
+    images = torch.randn(3, 2, 40, 56)
+    layout = quantile_partition(torch.rand(3, 5, 7) + 0.1, (40, 56), 12)
+    every = layout.resample(images, 4, antialias, mode, backend)  # (B, N, C, p, p)
+    select = torch.tensor([5, 0, 35, 12, 13, 23])  # any order, any images
+    chosen = layout.resample(images, 4, antialias, mode, backend, select=select)
+    assert chosen.shape == (6, 2, 4, 4)
+    torch.testing.assert_close(chosen, every.reshape(-1, 2, 4, 4)[select])

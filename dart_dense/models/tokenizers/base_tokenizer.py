@@ -88,9 +88,9 @@ class BaseTokenizer(BaseModule):
         return int(h), int(w)
 
     def embed_patches(self, patches: Tensor) -> Tensor:
-        """(B, N, C_in, p, p) → (B, N, C): the p×p conv of the patch, as one matrix product."""
+        """(..., C_in, p, p) → (..., C): the p×p conv of the patch, as one matrix product."""
         weight = self.proj.weight.flatten(1)
-        tokens = F.linear(patches.flatten(2).to(weight.dtype), weight, self.proj.bias)
+        tokens = F.linear(patches.flatten(-3).to(weight.dtype), weight, self.proj.bias)
         return self.norm(tokens) if self.norm is not None else tokens
 
     @staticmethod
@@ -110,9 +110,11 @@ class BaseTokenizer(BaseModule):
 
     def tokenize_importance(self, images: Tensor, importance: Tensor, num_tokens: int,
                             pos_embed: Optional[Tensor] = None,
-                            counts: Optional[Tensor] = None) -> TokenizerOutput:
+                            counts: Optional[Tensor] = None,
+                            select: Optional[Tensor] = None) -> TokenizerOutput:
         """Tokenize given (B, h, w) importance, image b with ``counts[b]`` of ``num_tokens``
-        slots (variable-budget tokenizers; see ``DARTTokenizer.tokenize_importance``)."""
+        slots, embedding only the ``select`` ed slots (variable-budget tokenizers; see
+        ``DARTTokenizer.tokenize_importance``)."""
         raise NotImplementedError(f'{type(self).__name__} has a fixed budget: it tokenizes '
                                   'without importance')
 

@@ -27,6 +27,7 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
+from ..scorers.base_scorer import logit_dtype
 from .base_tokenizer import BaseTokenizer
 from .budget_allocation import split_budget
 from .clip_importance import clip_importance
@@ -212,7 +213,7 @@ class ClipTokenizer(BaseModule):
         tokenizer = self.tokenizer
         logits = tokenizer.scorer(frames.flatten(0, 1))  # every frame, in one pass
         # geometry never in half precision (AMP): at least float32
-        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        logits = logits.to(logit_dtype(logits.dtype))
         grid = tokenizer.partition_grid(frame_hw)
         importance = clip_importance(logits.view(b, t, *logits.shape[1:]), grid, frames,
                                      self.motion_weight, tokenizer.score_floor)
@@ -246,43 +247,35 @@ class ClipTokenizer(BaseModule):
         total = self.clip_budget(units, hw, num_tokens)
         if tokenizer.fixed_budget:
             out = tokenizer(flat, pos_embed, num_tokens=total // units)
-            return self._assemble(out.tokens, out.pos, out.layout, None, b, total)
+            return self._assemble(out.tokens, out.pos, out.layout, b, total)
 
         importance = self.clip_importance(frames, hw)
-        counts = None
         if self.budget_split == 'uniform' and total % units == 0:
             slots = total // units  # every frame fills its slots: no padding
-        else:
-            slots = self.frame_slots(hw)
-            if self.budget_split == 'importance':
-                weights = importance.detach().sum(dim=(2, 3)).double() ** self.budget_power
-            else:  # uniform, up to the remainder of total / T'
-                weights = importance.new_ones(b, units, dtype=torch.float64)
-            budgets = split_budget(weights, total, slots, self.min_frame_tokens)
-            counts = budgets.flatten()
+            out = tokenizer.tokenize_importance(flat, importance.flatten(0, 1), slots,
+                                                pos_embed)
+            return self._assemble(out.tokens, out.pos, out.layout, b, total, importance)
+        slots = self.frame_slots(hw)
+        if self.budget_split == 'importance':
+            weights = importance.detach().sum(dim=(2, 3)).double() ** self.budget_power
+        else:  # uniform, up to the remainder of total / T'
+            weights = importance.new_ones(b, units, dtype=torch.float64)
+        budgets = split_budget(weights, total, slots, self.min_frame_tokens)
+        source, frame_index = clip_slots(budgets, slots, total)
+        # only the real slots are resampled and embedded, already in clip order
         out = tokenizer.tokenize_importance(flat, importance.flatten(0, 1), slots, pos_embed,
-                                            counts=counts)
-        return self._assemble(out.tokens, out.pos, out.layout, counts, b, total, importance)
+                                            counts=budgets.flatten(), select=source)
+        pos = None if out.pos is None else out.pos.to(out.tokens.dtype)
+        return ClipTokens(out.tokens, pos, frame_index, budgets, out.layout, source, importance)
 
     @staticmethod
-    def _assemble(tokens: Tensor, pos: Optional[Tensor], layout: TokenLayout,
-                  counts: Optional[Tensor], batch: int, total: int,
-                  importance: Optional[Tensor] = None) -> ClipTokens:
-        """(B·T', n_max, C) padded frame tokens → frame-major (B, N, C) clip sequences."""
+    def _assemble(tokens: Tensor, pos: Optional[Tensor], layout: TokenLayout, batch: int,
+                  total: int, importance: Optional[Tensor] = None) -> ClipTokens:
+        """(B·T', n, C) frame tokens that fill their slots → frame-major (B, N, C) clips."""
         units, slots, c = tokens.shape[0] // batch, tokens.shape[1], tokens.shape[2]
         device = tokens.device
-        if counts is None:  # every frame fills its slots: the sequences are a reshape
-            frame_index = (torch.arange(total, device=device) // slots).expand(batch, total)
-            budgets = torch.full((batch, units), slots, dtype=torch.long, device=device)
-            seq = tokens.reshape(batch, total, c)
-            seq_pos = None if pos is None else pos.reshape(batch, total, c).to(seq.dtype)
-            return ClipTokens(seq, seq_pos, frame_index, budgets, layout, None, importance)
-        budgets = counts.view(batch, units)
-        source, frame_index = clip_slots(budgets, slots, total)
-        index = source.flatten()
-        seq = tokens.reshape(-1, c).index_select(0, index).view(batch, total, c)
-        seq_pos = None
-        if pos is not None:
-            seq_pos = pos.reshape(-1, c).index_select(0, index).view(batch, total, c)
-            seq_pos = seq_pos.to(seq.dtype)
-        return ClipTokens(seq, seq_pos, frame_index, budgets, layout, source, importance)
+        frame_index = (torch.arange(total, device=device) // slots).expand(batch, total)
+        budgets = torch.full((batch, units), slots, dtype=torch.long, device=device)
+        seq = tokens.reshape(batch, total, c)
+        seq_pos = None if pos is None else pos.reshape(batch, total, c).to(seq.dtype)
+        return ClipTokens(seq, seq_pos, frame_index, budgets, layout, None, importance)

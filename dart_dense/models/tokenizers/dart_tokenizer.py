@@ -177,7 +177,8 @@ class DARTTokenizer(BaseTokenizer):
 
     def tokenize_importance(self, images: Tensor, importance: Tensor, num_tokens: int,
                             pos_embed: Optional[Tensor] = None,
-                            counts: Optional[Tensor] = None) -> TokenizerOutput:
+                            counts: Optional[Tensor] = None,
+                            select: Optional[Tensor] = None) -> TokenizerOutput:
         """Partition, resample and embed, given the importance (used by clip tokenizers that
         score frames jointly).
 
@@ -189,6 +190,10 @@ class DARTTokenizer(BaseTokenizer):
             counts: optional (B,) per-image budgets <= ``num_tokens`` (video frames); slots
                 beyond an image's count are padding (see :func:`quantile_partition`): their
                 tokens are computed but meaningless, ``layout.token_mask()`` tells them apart.
+            select: optional int64 indices into the flattened (B·N) token slots, any shape
+                S: only those slots are resampled and embedded, and ``tokens`` / ``pos`` come
+                out shaped (*S, C) (a clip tokenizer gathers its sequences from the real slots
+                this way, without embedding the padding).
         """
         hw = (int(images.shape[-2]), int(images.shape[-1]))
         rows = min(self.num_rows, num_tokens) if self.num_rows else None
@@ -197,8 +202,14 @@ class DARTTokenizer(BaseTokenizer):
         needs_geometry_grad = torch.is_grad_enabled() and layout.requires_grad()
         wanted = images.is_cuda if self.fast_path == 'auto' else bool(self.fast_path)
         use_mmcv = wanted and not needs_geometry_grad and mmcv_roi_align_available()
+        flat_select = None if select is None else select.reshape(-1)
         patches = layout.resample(images, self.patch_size, self.antialias, self.sample_mode,
-                                  backend='mmcv' if use_mmcv else 'torch')
+                                  backend='mmcv' if use_mmcv else 'torch', select=flat_select)
         tokens = self.embed_patches(patches)
         pos = layout.rebin(pos_embed).to(tokens.dtype) if pos_embed is not None else None
+        if select is not None:
+            tokens = tokens.view(*select.shape, -1)
+            if pos is not None:
+                pos = pos.reshape(-1, pos.shape[-1]).index_select(0, flat_select)
+                pos = pos.view(*select.shape, -1)
         return TokenizerOutput(tokens=tokens, pos=pos, layout=layout, scores=importance)

@@ -209,11 +209,12 @@ class TokenLayout:
 
     # ------------------------------------------------------------------ image ↔ tokens
     def resample(self, images: Tensor, patch_size: int, antialias: int = 1,
-                 mode: SampleMode = 'center',
-                 backend: Literal['torch', 'mmcv'] = 'torch') -> Tensor:
-        """(B, C, H, W) images → (B, N, C, p, p) patches, one per token region."""
+                 mode: SampleMode = 'center', backend: Literal['torch', 'mmcv'] = 'torch',
+                 select: Optional[Tensor] = None) -> Tensor:
+        """(B, C, H, W) images → (B, N, C, p, p) patches, one per token region; with
+        ``select`` ((S,) indices into the flattened B·N tokens) only those, (S, C, p, p)."""
         return resample_regions(images, self.row_edges, self.token_edges, patch_size,
-                                antialias, mode, backend)
+                                antialias, mode, backend, select)
 
     def to_dense(self, tokens: Tensor, stride: int) -> Tensor:
         """Render (B, N, C) tokens to (B, C, ceil(H/stride), ceil(W/stride)) by area overlap."""

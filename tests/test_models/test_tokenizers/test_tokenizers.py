@@ -121,9 +121,10 @@ def test_fast_path_used_only_without_geometry_gradient(monkeypatch):
     import dart_dense.models.tokenizers.layout as layout_mod
     real = layout_mod.resample_regions
 
-    def spy(*args, **kwargs):
-        calls.append(args[-1] if len(args) > 7 else kwargs.get('backend', args[-1]))
-        return real(*args, **kwargs)
+    def spy(images, row_edges, token_edges, patch_size, antialias, mode, backend, select):
+        calls.append(backend)
+        return real(images, row_edges, token_edges, patch_size, antialias, mode, backend,
+                    select)
 
     monkeypatch.setattr(layout_mod, 'resample_regions', spy)
     tok = _dart(num_tokens=8, fast_path=True)  # 'auto' (default) uses mmcv on CUDA only
