@@ -23,10 +23,10 @@ def cached_constant(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
 
 @cached_constant
-def cell_edges(num_cells: int, cell_size: float, limit: float, device: torch.device,
-               dtype: torch.dtype) -> Tensor:
-    """(num_cells+1,) boundaries ``k·cell_size`` clamped to ``limit``."""
-    return (torch.arange(num_cells + 1, device=device, dtype=dtype) * cell_size).clamp_max(limit)
+def grid_starts(num_cells: int, cell_size: float, device: torch.device,
+                dtype: torch.dtype) -> Tensor:
+    """(num_cells,) starts ``k·cell_size`` of the cells of a regular grid."""
+    return torch.arange(num_cells, device=device, dtype=dtype) * cell_size
 
 
 @cached_constant

@@ -46,7 +46,7 @@ def lerp_rows(src: Tensor, pos: Tensor, zeros_outside: bool = False,
     # out-of-range index is a device-side assert, not an exception)
     if zeros_outside:
         pos = pos.clamp_min(0)
-        lo = pos.long().clamp_max(length - 1).clamp_min(0)
+        lo = pos.long().clamp(0, length - 1)
         frac = pos - lo
         hi = (lo + 1).clamp_max(length - 1) + offsets
         lo = lo + offsets
@@ -106,7 +106,7 @@ def resample_bands(images: Tensor, row_edges: Tensor, patch_size: int, antialias
 def _strip_to_patches_torch(bands: Tensor, token_edges: Tensor, patch_size: int,
                             antialias: int, mode: SampleMode,
                             select: Optional[Tensor] = None) -> Tensor:
-    """Stage 2 from stage 1's (B, R, p·a, C, W) rows → (B·N or S, C, p·a, p·a)."""
+    """Stage 2 from stage 1's (B, R, p·a, C, W) rows → (B, N or S, C, p·a, p·a)."""
     b, num_rows, ph, c, w = bands.shape
     num_tokens = token_edges.shape[1] - 1
     xs = _positions(token_edges, patch_size, antialias, mode)  # (B·N·p·a,)
@@ -119,8 +119,9 @@ def _strip_to_patches_torch(bands: Tensor, token_edges: Tensor, patch_size: int,
     cols = bands.permute(0, 1, 4, 3, 2).reshape(b, num_rows * w, c * ph)
     # official: grid_sample(padding_mode='zeros'); centre sampling clamps (border).
     patches = lerp_rows(cols, xs, zeros_outside=(mode == 'corner'), items=items)
-    # (tokens·pa_x, C·pa_y) -> (tokens, C, pa_y, pa_x)
-    return patches.view(-1, ph, c, ph).permute(0, 2, 3, 1)
+    # (tokens·pa_x, C·pa_y) -> (tokens, C, pa_y, pa_x), tokens = (B, N) or (S,)
+    tokens = (b, num_tokens) if select is None else (-1,)
+    return patches.view(*tokens, ph, c, ph).movedim(-3, -1)
 
 
 def _strip_to_patches_mmcv(strip: Tensor, token_edges: Tensor, patch_size: int,
@@ -175,15 +176,16 @@ def resample_regions(images: Tensor, row_edges: Tensor, token_edges: Tensor, pat
         raise ValueError(f'antialias must be >= 1, got {antialias}')
     if backend not in ('torch', 'mmcv'):
         raise ValueError(f"backend must be 'torch' or 'mmcv', got {backend!r}")
-    b, c = images.shape[:2]
     if backend == 'mmcv':
         strip = resample_bands(images, row_edges, patch_size, antialias, mode)
         patches = _strip_to_patches_mmcv(strip, token_edges, patch_size, antialias, mode,
-                                         select)
-    else:
-        bands = _band_rows(images, row_edges, patch_size, antialias, mode)
-        patches = _strip_to_patches_torch(bands, token_edges, patch_size, antialias, mode,
-                                          select)
-        if antialias > 1:
-            patches = torch.nn.functional.avg_pool2d(patches, antialias)
-    return patches if select is not None else patches.view(b, -1, c, patch_size, patch_size)
+                                         select)  # (B·N or S, C, p, p)
+        return patches if select is not None else patches.view(
+            images.shape[0], -1, *patches.shape[1:])
+    bands = _band_rows(images, row_edges, patch_size, antialias, mode)
+    patches = _strip_to_patches_torch(bands, token_edges, patch_size, antialias, mode, select)
+    if antialias > 1:
+        tokens = patches.shape[:-3]
+        patches = torch.nn.functional.avg_pool2d(patches.flatten(0, -4), antialias)
+        patches = patches.view(*tokens, *patches.shape[1:])
+    return patches

@@ -12,25 +12,6 @@ from torch import Tensor
 from .constants import row_offsets
 
 
-def gather_rows(src: Tensor, index: Tensor) -> Tensor:
-    """``src[b, index[b, q]]`` for every b, q: whole rows of C values, one ``index_select``.
-
-    ``torch.gather`` with an index expanded over C reads element by element; copying contiguous
-    rows is several times faster on CPU for the C = 192…768 of ViT features.
-
-    Args:
-        src: (B, M, C).
-        index: (B, Q) integer row indices in [0, M).
-
-    Returns:
-        (B, Q, C); differentiable in ``src``.
-    """
-    b, m, c = src.shape
-    offsets = torch.arange(b, device=src.device)[:, None] * m
-    flat = src.reshape(b * m, c).index_select(0, (index + offsets).flatten())
-    return flat.view(b, index.shape[1], c)
-
-
 def strip_integral(edges: Tensor, values: Tensor, points: Tensor) -> Tensor:
     """Integral from ``edges[..., 0]`` to each point of a piecewise-constant field.
 
@@ -51,31 +32,13 @@ def strip_integral(edges: Tensor, values: Tensor, points: Tensor) -> Tensor:
     # segment holding each point: the last m with edges[m] <= point (an index: no gradient)
     seg = torch.searchsorted(edges[:, 1:-1].contiguous(), points, right=True)  # (B, Q)
     start = torch.gather(edges, 1, seg)
-    # whole rows of C values, one index_select each (see gather_rows)
+    # whole rows of C values, one index_select each: torch.gather with an index expanded
+    # over C reads element by element, several times slower on CPU for ViT widths
     seg = seg.view(-1)
     at_cum = cum.reshape(-1, c).index_select(0, seg + row_offsets(b, m + 1, q, seg.device))
     at_val = values.reshape(-1, c).index_select(0, seg + row_offsets(b, m, q, seg.device))
     out = torch.addcmul(at_cum, at_val, (points - start).view(-1, 1).to(values.dtype))
     return out.view(b, q, c)
-
-
-def interval_means(edges: Tensor, values: Tensor, bounds: Tensor,
-                   eps: float = 1e-12) -> Tensor:
-    """Length-weighted mean of a piecewise-constant field over consecutive intervals.
-
-    Args:
-        edges: (B, M+1) segment boundaries of the field.
-        values: (B, M, C) field values.
-        bounds: (B, K+1) increasing boundaries; interval k is ``[bounds[k], bounds[k+1])``
-            (shared end points are integrated once).
-        eps: guards zero-length intervals.
-
-    Returns:
-        (B, K, C) the mean of the field over each interval.
-    """
-    cum = strip_integral(edges, values, bounds)  # (B, K+1, C)
-    lengths = (bounds[:, 1:] - bounds[:, :-1]).clamp_min(0).add(eps).unsqueeze(-1)
-    return (cum[:, 1:] - cum[:, :-1]) / lengths
 
 
 def overlap_1d(a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor) -> Tensor:

@@ -52,7 +52,7 @@ class OpCount:
 
 
 class OpCounter(TorchDispatchMode):
-    """``with OpCounter() as c: ...`` then ``c.total``, ``c.syncs``, ``c.by_name``.
+    """``with OpCounter() as counter: ...``, then ``counter.result`` (an :class:`OpCount`).
 
     Every aten call that reaches the dispatcher's Python key is counted once (a composite
     operator is counted as the operators it decomposes into, as a GPU would launch them).
@@ -73,22 +73,6 @@ class OpCounter(TorchDispatchMode):
             self.result.syncs += 1
             self.result.sync_ops[name] += 1
         return func(*args, **kwargs)
-
-    @property
-    def total(self) -> int:
-        return self.result.total
-
-    @property
-    def syncs(self) -> int:
-        return self.result.syncs
-
-    @property
-    def by_name(self) -> Counter:
-        return self.result.by_name
-
-    @property
-    def sync_ops(self) -> Counter:
-        return self.result.sync_ops
 
 
 def count_ops(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> OpCount:

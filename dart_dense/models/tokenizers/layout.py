@@ -13,7 +13,7 @@ from torch import Tensor
 
 from dart_dense.ops.region_resample import SampleMode, resample_regions
 from dart_dense.ops.render import render_tokens
-from dart_dense.ops.constants import cell_edges
+from dart_dense.ops.constants import grid_starts
 from dart_dense.ops.region_resample import lerp_rows
 from dart_dense.ops.strip import overlap_1d
 
@@ -32,7 +32,7 @@ def band_weights(row_edges: Tensor, grid_h: int, image_h: int) -> Tensor:
         image_h: H in pixels.
     """
     step = image_h / grid_h
-    starts = cell_edges(grid_h - 1, step, float(image_h), row_edges.device, row_edges.dtype)
+    starts = grid_starts(grid_h, step, row_edges.device, row_edges.dtype)
     covered = (row_edges.unsqueeze(-1) - starts).clamp(0, step)  # (B, R+1, h)
     weights = covered[:, 1:] - covered[:, :-1]
     return weights / (weights.sum(-1, keepdim=True) + 1e-12)
