@@ -6,7 +6,7 @@ from typing import Optional
 import numpy as np
 from torch import Tensor
 
-from dart_dense.models.tokenizers import TokenLayout
+from dart_dense.structures import TokenLayout
 from .tokens import concat_panels, token_panels
 
 __all__ = ['seg_token_figure']

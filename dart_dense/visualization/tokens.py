@@ -2,7 +2,7 @@
 
 One implementation for every task: the segmentation hook, ``tools/visualize_tokens.py`` and the
 detection / video tools all draw through these functions. Geometry comes from the backbone's
-``side_outputs`` (a detached :class:`~dart_dense.models.tokenizers.TokenLayout` in the pixels of
+``side_outputs`` (a detached :class:`~dart_dense.structures.TokenLayout` in the pixels of
 the network input, i.e. after resizing and padding); the functions map it onto the picture the
 user sees (usually the original image).
 """
@@ -19,7 +19,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.visualization import Visualizer
 from torch import Tensor, nn
 
-from dart_dense.models.tokenizers import TokenLayout
+from dart_dense.structures import TokenLayout
 
 __all__ = ['layout_matches', 'batch_geometry', 'token_boxes_for_image', 'importance_for_image',
            'draw_token_regions', 'draw_importance', 'token_panels', 'concat_panels']

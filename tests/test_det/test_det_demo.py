@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from dart_dense.datasets import generate_coco_demo
-from dart_dense.models.tokenizers import TokenLayout
+from dart_dense.structures import TokenLayout
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO = REPO_ROOT / 'configs' / 'det' / 'fcos_dart-mini_fpn_demo.py'

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from dart_dense.models.tokenizers import TokenLayout, quantile_partition
+from dart_dense.models.tokenizers import quantile_partition
+from dart_dense.structures import TokenLayout
 from dart_dense.ops import resample_regions
 from dart_dense.ops.reference import official_tokenize
 

@@ -15,7 +15,7 @@ from mmseg.apis import inference_model, init_model
 from seg_helpers import REPO_ROOT, load_config, tiny_config
 from test_train_step import build  # the model and optimizer, as the runner builds them
 
-from dart_dense.models.backbones import TokenFeatures
+from dart_dense.structures import TokenFeatures
 from dart_dense.models.decode_heads import TokenMaskTransformerHead
 
 SEG_DIR = REPO_ROOT / 'configs' / 'seg'

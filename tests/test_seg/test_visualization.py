@@ -10,7 +10,7 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
-from dart_dense.models.tokenizers import TokenLayout
+from dart_dense.structures import TokenLayout
 from dart_dense.visualization import (batch_geometry, concat_panels, draw_importance,
                                       draw_token_regions, importance_for_image,
                                       seg_token_figure, token_boxes_for_image)

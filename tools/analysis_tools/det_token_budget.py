@@ -43,7 +43,7 @@ def token_shares(layout, boxes: Tensor) -> Tensor:
     counts a half).
 
     Args:
-        layout: the batch's :class:`~dart_dense.models.tokenizers.TokenLayout`.
+        layout: the batch's :class:`~dart_dense.structures.TokenLayout`.
         boxes: (B, M, 4) ``x1, y1, x2, y2`` in the layout's image pixels.
     """
     parts, exists = layout.token_boxes()  # (B, N, K, 4), (B, N, K)
@@ -59,7 +59,7 @@ def padding_share(layout, valid_hw: Tensor) -> Tensor:
     """(B, N) fraction of every token's area outside its image's valid (h, w) box.
 
     Args:
-        layout: the batch's :class:`~dart_dense.models.tokenizers.TokenLayout`.
+        layout: the batch's :class:`~dart_dense.structures.TokenLayout`.
         valid_hw: (B, 2) valid height and width of each image (top-left aligned).
     """
     zeros = torch.zeros_like(valid_hw)

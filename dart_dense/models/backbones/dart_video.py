@@ -7,7 +7,9 @@ from mmengine.model.weight_init import trunc_normal_
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
-from ..tokenizers.clip_tokenizer import BudgetSplit, ClipTokenizer, ClipTokens
+from dart_dense.structures import ClipTokens
+
+from ..tokenizers.clip_tokenizer import BudgetSplit, ClipTokenizer
 from .dart_vit import DARTViT
 
 OutType = Literal['dense', 'avg', 'cls']

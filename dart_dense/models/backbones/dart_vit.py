@@ -1,6 +1,5 @@
 """DARTViT: a plain ViT whose tokenizer is pluggable (DART regions or the fixed grid), with
 dense multi-scale outputs rendered from the tokens through the layout."""
-from dataclasses import dataclass
 from typing import Any, Literal, Optional, Sequence, Union
 
 import torch
@@ -12,7 +11,9 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from ..tokenizers import BaseTokenizer, TokenizerOutput, TokenLayout
+from dart_dense.structures import TokenFeatures, TokenLayout
+
+from ..tokenizers import BaseTokenizer, TokenizerOutput
 
 # DeiT presets: embed_dims, depth, num_heads, mlp_ratio
 ARCH_ZOO = {
@@ -23,20 +24,6 @@ ARCH_ZOO = {
 
 # The official DART ImageNet models: DeiT arch → MobileNetV3 scorer trunk (DESIGN.md appendix).
 OFFICIAL_SCORERS = {'tiny': 'small', 'small': 'large'}
-
-
-@dataclass
-class TokenFeatures:
-    """One block's patch tokens and their geometry: what ``DARTViT(out_type='tokens')`` returns
-    (one per ``out_indices`` entry) for heads that work in token space.
-
-    Attributes:
-        tokens: (B, N, C) patch tokens (class token dropped).
-        layout: the live layout of the forward (differentiable: gradients of anything rendered
-            with ``layout.to_dense`` reach the scorer).
-    """
-    tokens: Tensor
-    layout: TokenLayout
 
 
 def _pair(value: Union[int, Sequence[int]], name: str) -> tuple[int, int]:

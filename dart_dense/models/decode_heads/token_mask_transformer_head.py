@@ -16,7 +16,7 @@ from mmengine.registry import MODELS
 from mmseg.models.decode_heads import SegmenterMaskTransformerHead
 from torch import Tensor
 
-from ..backbones.dart_vit import TokenFeatures
+from dart_dense.structures import TokenFeatures
 
 
 @MODELS.register_module()

@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from .importance import ValidHW
-from .layout import TokenLayout
+from dart_dense.structures import TokenLayout
 
 
 @dataclass

@@ -7,7 +7,7 @@ from torch import Tensor
 
 from .base_tokenizer import BaseTokenizer, TokenizerOutput
 from .importance import ValidHW, check_valid_hw
-from .layout import TokenLayout
+from dart_dense.structures import TokenLayout
 
 
 @MODELS.register_module()

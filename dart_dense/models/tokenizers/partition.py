@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from dart_dense.ops.constants import filled, quantile_levels
-from .layout import TokenLayout, band_weights
+from dart_dense.ops.band_rebin import band_weights
+from dart_dense.structures import TokenLayout
 
 
 def quantiles(pdf: Tensor, levels: Tensor, eps: float = 1e-8) -> Tensor:

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from dart_dense.models.tokenizers import TokenLayout, default_num_rows, quantile_partition
+from dart_dense.models.tokenizers import default_num_rows, quantile_partition
+from dart_dense.structures import TokenLayout
 
 
 def _pixel_coverage(layout: TokenLayout) -> torch.Tensor:

@@ -118,7 +118,7 @@ def test_odd_sizes_and_batch_of_one(hw):
 def test_fast_path_used_only_without_geometry_gradient(monkeypatch):
     pytest.importorskip('mmcv.ops')
     calls = []
-    import dart_dense.models.tokenizers.layout as layout_mod
+    import dart_dense.structures.token_layout as layout_mod
     real = layout_mod.resample_regions
 
     def spy(images, row_edges, token_edges, patch_size, antialias, mode, backend, select):
