@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .synthetic_scenes import RENDER_VERSION
+from .scenes import RENDER_VERSION
 
 MARKER_NAME = '.dart_dense_demo.json'
 # Fixed stream ids for the splits: an item's pixels depend on (seed, split, index) only, so

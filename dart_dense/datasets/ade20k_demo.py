@@ -1,4 +1,4 @@
-"""A demo dataset in ADE20K's on-disk layout, rendered by :mod:`.synthetic_scenes`.
+"""A demo dataset in ADE20K's on-disk layout, rendered by :mod:`.scenes`.
 
 ::
 
@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from . import _generation
-from .synthetic_scenes import SCENE_CLASSES, check_size, get_style, render_scene
+from .scenes import SCENE_CLASSES, check_size, get_style, render_scene
 
 __all__ = ['ADE20K_DEMO_CLASSES', 'ADE20K_DEMO_PALETTE', 'ADE20K_DEMO_LABEL_IDS',
            'SCENE_TO_ADE20K', 'generate_ade20k_demo']

@@ -1,4 +1,4 @@
-"""A demo dataset in COCO's on-disk layout, rendered by :mod:`.synthetic_scenes`.
+"""A demo dataset in COCO's on-disk layout, rendered by :mod:`.scenes`.
 
 ::
 
@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Any, Union
 
 import cv2
+import numpy as np
 
 from . import _generation
-from .synthetic_scenes import THING_SHAPES, Scene, check_size, get_style, mask_to_polygons
-from .synthetic_scenes import render_scene
+from .scenes import THING_SHAPES, Scene, check_size, get_style, render_scene
 
 __all__ = ['COCO_CATEGORIES', 'COCO_DEMO_CLASSES', 'COCO_DEMO_CATEGORIES', 'SCENE_TO_COCO',
-           'generate_coco_demo']
+           'generate_coco_demo', 'mask_to_polygons']
 
 # COCO 2017's 80 categories (id|name|supercategory), as in instances_*2017.json: the files list
 # all of them, whether used or not, because mmdet's CocoDataset numbers labels by position among
@@ -117,7 +117,7 @@ def generate_coco_demo(root: Union[str, Path], num_train: int = 200, num_val: in
         num_val: validation images (>= 1).
         seed: non-negative dataset seed.
         sizes: image sizes (H, W) to cycle through; each side >= 32.
-        difficulty: 'demo', 'hard' or 'det' (see :data:`~.synthetic_scenes.DIFFICULTIES`).
+        difficulty: 'demo', 'hard' or 'det' (see :data:`~.scenes.DIFFICULTIES`).
         num_empty_train: training images, at the end of the list, without any object;
             fewer than ``num_train``.
 
@@ -176,3 +176,32 @@ def generate_coco_demo(root: Union[str, Path], num_train: int = 200, num_val: in
         (root / 'annotations' / f'instances_{split}2017.json').write_text(json.dumps(document))
     _generation.finish(root, 'coco', params)
     return root
+
+
+def mask_to_polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> list[list[float]]:
+    """Outer boundaries of a binary mask as COCO polygons through pixel corners.
+
+    The mask is upsampled 2× so that cv2's boundary-pixel centres map exactly onto pixel
+    corners (left/top boundary pixels land on even coordinates, right/bottom on odd ones:
+    ``ceil(p / 2)`` is the corner); pycocotools then rasterizes each polygon back to exactly
+    the component, holes filled (COCO polygons cannot carry holes: an annotation's polygons
+    are united).
+
+    Args:
+        mask: (h, w) bool or uint8.
+        offset: (x, y) added to every vertex (the mask window's origin in the image).
+
+    Returns:
+        list: one flat [x1, y1, x2, y2, ...] list per component with at least 3 vertices.
+    """
+    up = np.repeat(np.repeat(mask.astype(np.uint8), 2, axis=0), 2, axis=1)
+    contours, _ = cv2.findContours(up, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    polygons = []
+    for contour in contours:
+        corners = np.ceil(contour.reshape(-1, 2) / 2.0) + np.asarray(offset, np.float64)
+        # drop consecutive duplicates that the ceil can create at 1-pixel features
+        keep = np.any(corners != np.roll(corners, 1, axis=0), axis=1)
+        corners = corners[keep]
+        if len(corners) >= 3:
+            polygons.append([float(v) for v in corners.ravel()])
+    return polygons

@@ -1,4 +1,4 @@
-"""A demo dataset in Kinetics' video-list layout, rendered by :mod:`.synthetic_scenes`.
+"""A demo dataset in Kinetics' video-list layout, rendered by :mod:`.scenes`.
 
 ::
 
@@ -33,8 +33,8 @@ import cv2
 import numpy as np
 
 from . import _generation
-from .synthetic_scenes import (THING_SHAPES, check_size, draw_object, finish_image,
-                               render_background, sample_object)
+from .scenes import (THING_SHAPES, check_size, draw_object, finish_image,
+                     render_background, sample_object)
 
 __all__ = ['VIDEO_DEMO_CLASSES', 'generate_video_demo', 'write_truncated_copy']
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import binary_fill_holes
 
-from dart_dense.datasets.synthetic_scenes import (SCENE_CLASSES, THING_OFFSET, THING_SHAPES,
-                                                  mask_to_polygons, render_scene)
+from dart_dense.datasets.coco_demo import mask_to_polygons
+from dart_dense.datasets.scenes import SCENE_CLASSES, THING_OFFSET, THING_SHAPES, render_scene
 
 
 def _scene(seed: int, difficulty: str = 'demo', size: tuple[int, int] = (128, 160)):
