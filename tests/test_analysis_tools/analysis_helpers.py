@@ -7,6 +7,8 @@ from pathlib import Path
 from types import ModuleType
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # ``tools.analysis_tools.helpers``, as the tools import it
+    sys.path.insert(0, str(REPO_ROOT))
 TOOLS = REPO_ROOT / 'tools' / 'analysis_tools'
 BASE_MODEL = REPO_ROOT / 'configs' / '_base_' / 'models' / 'upernet_dart.py'
 
@@ -34,7 +36,8 @@ model = dict(backbone=dict(tokenizer=dict(_delete_=True, type='GridTokenizer')))
 
 
 def load_tool(name: str) -> ModuleType:
-    """Import ``tools/analysis_tools/<name>.py`` (tools/ is not a package)."""
+    """Import the script ``tools/analysis_tools/<name>.py`` as the module ``name``, as it runs
+    from the command line (where its directory, not the repository, is the import root)."""
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, TOOLS / f'{name}.py')

@@ -27,7 +27,7 @@ in ``mode='loss'`` with random ground truth, auxiliary heads kept, parameter gra
 included, no optimizer state). On CPU each config is measured in a fresh subprocess as the peak
 increase of the resident set (VmHWM, reset through ``/proc/self/clear_refs``) over the resident
 set before the step, with glibc told to return freed blocks of >= 128 KiB to the OS (so it
-follows live tensors; see ``dart_dense.utils.benchmarking.cpu_peak_memory``). On GPU it is
+follows live tensors; see ``tools/analysis_tools/helpers/memory.py``). On GPU it is
 ``torch.cuda.max_memory_allocated`` above the level before the step.
 """
 from __future__ import annotations
@@ -49,12 +49,11 @@ import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 from dart_dense.utils.op_count import count_ops  # noqa: E402
-from dart_dense.utils.benchmarking import (DEFAULT_SHAPES, MALLOC_ENV, PARTS,  # noqa: E402
-                                           SHAPE_HELP, build_model, check_shape,
-                                           count_params, infer_task, interleaved_times,
-                                           load_average, load_config, loss_backward,
-                                           make_batch, part_forward, peak_memory, summarize,
-                                           write_json)
+from tools.analysis_tools.helpers import (DEFAULT_SHAPES, MALLOC_ENV, PARTS,  # noqa: E402
+                                          SHAPE_HELP, build_model, check_shape, count_params,
+                                          infer_task, interleaved_times, load_average,
+                                          load_config, loss_backward, make_batch, part_forward,
+                                          peak_memory, summarize, write_json)
 
 MIB = 2 ** 20
 AMP_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}

@@ -49,8 +49,8 @@ import dart_dense  # noqa: E402,F401  (compat shims first)
 import torch  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
-from dart_dense.utils.benchmarking import (interleaved_times, load_average,  # noqa: E402
-                                           quiet_logs, summarize, write_json)
+from tools.analysis_tools.helpers import (flatten_tensors, interleaved_times,  # noqa: E402
+                                          load_average, quiet_logs, summarize, write_json)
 
 SCORER_TYPES = {
     'mnv3l': dict(type='MobileNetV3Scorer', arch='large'),
@@ -173,8 +173,6 @@ def speed(size: int, batch_size: int, budgets: list[int], repeat: int,
 
 def _train_step(module: nn.Module, forward: Callable[[], Any]) -> Callable[[], None]:
     """fn() = zero grads, forward, backward of the mean of every output tensor."""
-    from dart_dense.utils.benchmarking import flatten_tensors
-
     def step() -> None:
         module.zero_grad(set_to_none=True)
         outs = flatten_tensors(forward())

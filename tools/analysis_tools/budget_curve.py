@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
 
 import dart_dense  # noqa: E402,F401  (compat shims first)
-from dart_dense.utils.benchmarking import torch_threads, write_json  # noqa: E402
+from tools.analysis_tools.helpers import torch_threads, write_json  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

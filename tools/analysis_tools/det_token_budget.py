@@ -23,17 +23,17 @@ of the demo configs has none).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-import torch
-from torch import Tensor
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
 
 import dart_dense  # noqa: E402,F401  (compat shims first)
+import torch  # noqa: E402
+from torch import Tensor  # noqa: E402
+
+from tools.analysis_tools.helpers import write_json  # noqa: E402
 
 
 def token_shares(layout, boxes: Tensor) -> Tensor:
@@ -189,7 +189,7 @@ def main(argv: Optional[list[str]] = None) -> dict:
           f"{objects['tokens_per_larger_object']:.2f} ({objects['larger_object_density']:.2f}x)")
     result = dict(padding=padding, objects=objects)
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        write_json(args.json, result)
     return result
 
 

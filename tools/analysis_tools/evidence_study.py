@@ -61,7 +61,7 @@ from mmseg.registry import METRICS, MODELS  # noqa: E402
 from dart_dense.datasets import (ADE20K_DEMO_CLASSES, ADE20K_DEMO_PALETTE,  # noqa: E402
                                  generate_ade20k_demo)
 from dart_dense.models.tokenizers import DARTTokenizer  # noqa: E402
-from dart_dense.utils.benchmarking import torch_threads, write_json  # noqa: E402
+from tools.analysis_tools.helpers import torch_threads, write_json  # noqa: E402
 
 IMAGE_SIZE = 140
 BUDGET = 100

@@ -23,10 +23,7 @@ gathers of the region resampling (a few multiply-adds per sampled value, < 0.1 %
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from collections.abc import Iterator
-from functools import partial
 from math import prod
 from pathlib import Path
 from typing import Any
@@ -35,15 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a check
 
 import dart_dense  # noqa: E402,F401  (compat shims first)
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from torch import nn  # noqa: E402
 
-from dart_dense.utils.benchmarking import (DEFAULT_SHAPES, PARTS, SHAPE_HELP,  # noqa: E402
-                                           build_model, check_shape, count_params,
-                                           flatten_tensors, infer_task, load_config,
-                                           make_batch, part_forward, write_json)
-
+from tools.analysis_tools.helpers import (DEFAULT_SHAPES, PARTS, SHAPE_HELP,  # noqa: E402
+                                          build_model, check_shape, count_params,
+                                          flatten_tensors, infer_task, load_config,
+                                          make_batch, part_forward, write_json)
 
 
 def sdpa_flop_jit(inputs: list[Any], outputs: list[Any]) -> int:
@@ -70,35 +65,6 @@ class PartForward(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return flatten_tensors(self.fn(inputs, self.samples))
-
-
-@contextlib.contextmanager
-def traceable_scorers(model: nn.Module) -> Iterator[None]:
-    """Let the jit tracer through ``BaseScorer.forward``.
-
-    Under tracing, ``images.shape`` holds 0-dim tensors and ``round(h * input_scale)`` raises
-    ``TypeError`` (the one-line fix, ``int()`` on the sizes, belongs in
-    ``dart_dense/models/scorers/base_scorer.py``). Until then the scorers run the same resize
-    with int sizes while the FLOPs are counted.
-    """
-    from dart_dense.models.scorers import BaseScorer
-
-    def traced_forward(scorer: BaseScorer, images: torch.Tensor) -> torch.Tensor:
-        if scorer.input_scale != 1.0:
-            h, w = (int(s) for s in images.shape[-2:])
-            size = (max(round(h * scorer.input_scale), 1), max(round(w * scorer.input_scale), 1))
-            images = F.interpolate(images, size=size, mode='bilinear', align_corners=False,
-                                   antialias=scorer.input_scale < 1)
-        return scorer.score(images)
-
-    scorers = [m for m in model.modules() if isinstance(m, BaseScorer)]
-    for scorer in scorers:
-        scorer.forward = partial(traced_forward, scorer)
-    try:
-        yield
-    finally:
-        for scorer in scorers:
-            del scorer.forward
 
 
 def named_kinds(model: nn.Module) -> dict[str, list[str]]:
@@ -133,7 +99,7 @@ def complexity(config: str, shape: tuple[int, ...] | None = None, part: str = 'm
     model = build_model(cfg)
     inputs, samples = make_batch(model, task, shape, batch_size=1)
     fn = part_forward(model, task, part)
-    with torch.no_grad(), traceable_scorers(model):
+    with torch.no_grad():
         analyzer = FlopAnalyzer(PartForward(model, fn, samples), (inputs,))
         analyzer.set_op_handle('aten::scaled_dot_product_attention', sdpa_flop_jit)
         analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from dart_dense.utils.benchmarking import torch_threads, write_json  # noqa: E402
+from tools.analysis_tools.helpers import torch_threads, write_json  # noqa: E402
 
 MEAN, STD = np.array([123.675, 116.28, 103.53]), np.array([58.395, 57.12, 57.375])
 

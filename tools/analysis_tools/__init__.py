@@ -1,0 +1,1 @@
+"""Measurement tools (FLOPs, speed, memory, token studies); their shared code is ``helpers``."""
