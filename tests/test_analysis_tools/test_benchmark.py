@@ -89,6 +89,20 @@ def test_config_spec_overrides_and_stock_config() -> None:
     assert model_cfg.pretrained is None
 
 
+def test_built_models_are_seeded_and_leave_the_global_rng_alone(tiny_configs) -> None:
+    """The same weights every build (reproducible figures), the caller's random stream intact;
+    the measurement build drops the auxiliary head and is in eval mode."""
+    cfg = helpers.load_config(tiny_configs['dart'])
+    state = torch.random.get_rng_state()
+    first, second = helpers.build_model(cfg), helpers.build_model(cfg)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    weights = first.state_dict()
+    assert all(torch.equal(weights[k], v) for k, v in second.state_dict().items())
+    assert not first.training and not first.with_auxiliary_head
+    other = helpers.build_model(cfg, seed=1).state_dict()
+    assert not all(torch.equal(weights[k], v) for k, v in other.items())
+
+
 def test_detection_ground_truth_masks_fill_the_boxes() -> None:
     class Detector(nn.Module):  # what det_num_classes reads
         def __init__(self) -> None:

@@ -29,11 +29,13 @@ def quiet_logs(level: int = logging.WARNING) -> None:
 
 
 def build_model(cfg: Config, device: str | torch.device = 'cpu',
-                keep_auxiliary: bool = False) -> nn.Module:
+                keep_auxiliary: bool = False, seed: int = 0) -> nn.Module:
     """Build ``cfg.model`` for measurement: no pretrained weights, SyncBN → BN, eval mode.
 
-    Random initialization (``init_weights``) is applied; nothing is loaded from disk. A
-    segmentor's auxiliary head (training only) is dropped unless ``keep_auxiliary``.
+    Random initialization (``init_weights``) from ``seed``, without touching the caller's
+    random state; nothing is loaded from disk. The same weights every run keep what depends on
+    them reproducible (a two-stage detector's proposals, hence its FLOPs). A segmentor's
+    auxiliary head (training only) is dropped unless ``keep_auxiliary``.
     """
     import dart_dense  # noqa: F401  (compat shims before torchvision / mmaction imports)
     from mmengine.model import revert_sync_batchnorm
@@ -51,9 +53,10 @@ def build_model(cfg: Config, device: str | torch.device = 'cpu',
     if task == 'seg' and not keep_auxiliary and model_cfg.get('auxiliary_head') is not None:
         model_cfg.pop('auxiliary_head')  # training-only; mmseg's get_flops drops it too
     quiet_logs()
-    with DefaultScope.overwrite_default_scope(scope):
+    with DefaultScope.overwrite_default_scope(scope), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
         model = registry.build(model_cfg)
-    model.init_weights()
+        model.init_weights()
     model = revert_sync_batchnorm(model)
     return model.to(device).eval()
 
