@@ -1,5 +1,6 @@
-"""TokenMaskTransformerHead and DARTViT(out_type='tokens'): shapes, exact rendering, gradients
-to the scorer through the render, a training step, and mmseg's init_model / inference_model."""
+"""TokenMaskTransformerHead, TokenSegformerHead and DARTViT(out_type='tokens'): shapes, exact
+rendering, gradients to the scorer through the render, a training step, and mmseg's init_model /
+inference_model."""
 from __future__ import annotations
 
 import math
@@ -16,7 +17,8 @@ from seg_helpers import REPO_ROOT, load_config, tiny_config
 from test_train_step import build  # the model and optimizer, as the runner builds them
 
 from dart_dense.structures import TokenFeatures
-from dart_dense.models.decode_heads import TokenMaskTransformerHead
+from dart_dense.models.decode_heads import TokenMaskTransformerHead, TokenSegformerHead
+from dart_dense.utils.token_recorder import TokenRecorder
 
 SEG_DIR = REPO_ROOT / 'configs' / 'seg'
 DEMO = SEG_DIR / 'segmenter_dart_demo.py'
@@ -43,19 +45,35 @@ def tiny_head(**kwargs) -> TokenMaskTransformerHead:
     return head
 
 
+def tiny_segformer_head(**kwargs) -> TokenSegformerHead:
+    cfg = dict(type='TokenSegformerHead', in_channels=[32, 32], in_index=[0, 1], channels=16,
+               num_classes=NUM_CLASSES, dropout_ratio=0.0,
+               norm_cfg=dict(type='BN', requires_grad=True))
+    cfg.update(kwargs)
+    head = ROOT_MODELS.build(cfg)
+    head.init_weights()
+    return head
+
+
+def any_head(kind: str, **kwargs) -> torch.nn.Module:
+    """A tiny token head of either kind (the tests that hold for both are parametrized)."""
+    return tiny_head(**kwargs) if kind == 'mask' else tiny_segformer_head(**kwargs)
+
+
 def images(h: int, w: int, batch: int = 2, seed: int = 0) -> torch.Tensor:
     return torch.randn(batch, 3, h, w, generator=torch.Generator().manual_seed(seed))
 
 
 def test_backbone_token_mode_returns_tokens_and_a_live_layout() -> None:
     backbone = tiny_backbone(scorer=dict(type='ConvScorer', channels=(8, 8)))
-    features = backbone(images(64, 48))
+    with TokenRecorder(backbone) as recorder:
+        features = backbone(images(64, 48))
     assert len(features) == 2 and all(isinstance(f, TokenFeatures) for f in features)
     for f in features:
         assert f.tokens.shape == (2, 12, 32)
         assert f.layout.num_tokens == 12 and f.layout.image_hw == (64, 48)
-    assert features[0].layout.requires_grad()  # not the detached side-output copy
-    assert not backbone.side_outputs['layout'].requires_grad()
+    assert features[0].layout.requires_grad()  # not the detached recorded copy
+    assert not recorder.last.layout.requires_grad()
     # the default mode is unchanged: NCHW maps rendered at out_strides
     maps = tiny_backbone(out_type='featmap', out_strides=(4, 8))(images(64, 48))
     assert [tuple(m.shape) for m in maps] == [(2, 32, 16, 12), (2, 32, 8, 6)]
@@ -94,8 +112,10 @@ def test_head_refuses_rendered_maps_with_a_hint() -> None:
 
 @pytest.mark.parametrize('hw', [(64, 64), (48, 80), (70, 45)], ids=str)
 @pytest.mark.parametrize('stride', [4, 1])
-def test_rendered_logits_have_the_stride_shape(hw: tuple[int, int], stride: int) -> None:
-    backbone, head = tiny_backbone(), tiny_head(render_stride=stride)
+@pytest.mark.parametrize('kind', ['mask', 'segformer'])
+def test_rendered_logits_have_the_stride_shape(kind: str, hw: tuple[int, int],
+                                               stride: int) -> None:
+    backbone, head = tiny_backbone(), any_head(kind, render_stride=stride)
     features = backbone(images(*hw))
     logits = head(features)
     h, w = hw
@@ -104,17 +124,21 @@ def test_rendered_logits_have_the_stride_shape(hw: tuple[int, int], stride: int)
     # the in_index'th token set is decoded (default the last): same as decoding it alone
     per_token = head.forward_tokens(features)
     assert per_token.shape == (2, 12, NUM_CLASSES)
-    torch.testing.assert_close(head.forward_tokens(features[-1:]), per_token)
+    if kind == 'mask':
+        torch.testing.assert_close(head.forward_tokens(features[-1:]), per_token)
 
 
-def test_constant_token_logits_render_to_a_constant_map() -> None:
-    """Zero gain and a per-class bias in the last norm: every token's logits are the same
-    vector; the render over DART's uneven regions must reproduce it in every cell."""
-    backbone, head = tiny_backbone(), tiny_head(render_stride=4)
+@pytest.mark.parametrize('kind', ['mask', 'segformer'])
+def test_constant_token_logits_render_to_a_constant_map(kind: str) -> None:
+    """Zero gain and a per-class bias in the last layer (the mask transformer's norm, the
+    SegFormer classifier): every token's logits are the same vector; the render over DART's
+    uneven regions must reproduce it in every cell."""
+    backbone, head = tiny_backbone(), any_head(kind, render_stride=4)
     bias = torch.linspace(-2.0, 3.0, NUM_CLASSES)
+    last = head.mask_norm if kind == 'mask' else head.conv_seg
     with torch.no_grad():
-        head.mask_norm.weight.zero_()
-        head.mask_norm.bias.copy_(bias)
+        last.weight.zero_()
+        last.bias.copy_(bias)
     features = backbone(images(52, 76))
     areas = features[-1].layout.token_areas()
     assert (areas.max(-1).values > 1.5 * areas.min(-1).values).all()  # uneven regions
@@ -139,10 +163,11 @@ def test_render_matches_each_tokens_value_inside_its_region() -> None:
     assert checked >= 6
 
 
-def test_gradients_reach_the_scorer_through_the_render() -> None:
+@pytest.mark.parametrize('kind', ['mask', 'segformer'])
+def test_gradients_reach_the_scorer_through_the_render(kind: str) -> None:
     torch.manual_seed(0)
     backbone = tiny_backbone(scorer=dict(type='ConvScorer', channels=(8, 8)))
-    head = tiny_head(render_stride=4)
+    head = any_head(kind, render_stride=4)
     backbone.train(), head.train()
     features = backbone(images(64, 64))
     # tokens cut off: only the layout's geometry (the render) links the loss to the scorer
@@ -156,6 +181,7 @@ def test_gradients_reach_the_scorer_through_the_render() -> None:
     assert scorer_grads and all(g is not None for g in scorer_grads)
     assert sum(g.abs().sum() for g in scorer_grads) > 0
     assert all(p.grad is None for p in backbone.blocks.parameters())  # tokens were detached
+    assert all(p.grad is not None for p in head.parameters() if p.requires_grad)
 
 
 def test_demo_config_trains_one_step_and_predicts(seg_demo_root: Path) -> None:
@@ -191,10 +217,11 @@ def test_init_model_and_inference_model(seg_demo_root: Path, tmp_path: Path) -> 
     image = tmp_path / 'scene.jpg'
     rng = np.random.default_rng(0)
     cv2.imwrite(str(image), rng.integers(0, 255, (96, 160, 3), dtype=np.uint8))
-    result = inference_model(model, str(image))
+    with TokenRecorder(model) as recorder:
+        result = inference_model(model, str(image))
     assert tuple(result.pred_sem_seg.data.shape) == (1, 96, 160)
-    assert model.backbone.side_outputs['layout'].image_hw == (96, 160)
-    assert model.backbone.side_outputs['layout'].num_tokens == 16
+    assert recorder.last.layout.image_hw == (96, 160)
+    assert recorder.last.layout.num_tokens == 16
 
 
 def test_token_head_configs_are_the_documented_variants() -> None:
@@ -255,3 +282,102 @@ def test_backbone_and_head_compile_as_one_graph() -> None:
     with torch.no_grad():
         expected, actual = segment(x), compiled(x)
     assert (actual - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
+# TokenSegformerHead: SegFormer's all-MLP decoder per token on several blocks
+
+SEGFORMER_DEMO = SEG_DIR / 'segformer-token_dart_demo.py'
+
+
+def test_segformer_head_decodes_each_token_on_its_own() -> None:
+    """Per token: a token's logits depend on that token's features only (eval-mode BN), and
+    every selected block contributes."""
+    backbone, head = tiny_backbone(), tiny_segformer_head().eval()
+    features = backbone(images(64, 48))
+    per_token = head.forward_tokens(features)
+    moved = tuple(TokenFeatures(f.tokens.clone(), f.layout) for f in features)
+    moved[0].tokens[:, 3] += 1.0  # block 0's token 3 only
+    changed = (head.forward_tokens(moved) - per_token).abs().amax(-1)  # (B, N)
+    assert (changed[:, 3] > 0).all()
+    assert changed[:, torch.arange(12) != 3].max() == 0
+
+
+def test_segformer_head_refuses_bad_options_and_maps() -> None:
+    with pytest.raises(ValueError, match='render_stride must be a positive int'):
+        tiny_segformer_head(render_stride=2.0)
+    maps = tiny_backbone(out_type='featmap')(images(64, 64))
+    with pytest.raises(TypeError, match="TokenSegformerHead needs tokens.*out_type='tokens'"):
+        tiny_segformer_head()(maps)
+
+
+def test_segformer_head_trains_without_host_syncs_and_compiles_whole() -> None:
+    from dart_dense.utils.op_count import count_ops
+
+    backbone = tiny_backbone(scorer=dict(type='ConvScorer', channels=(8, 8))).train()
+    head = tiny_segformer_head().train()
+    x = images(64, 80)
+    counts = count_ops(lambda: head(backbone(x)).logsumexp(1).mean().backward())
+    assert counts.syncs == 0, counts.sync_ops
+    backbone.eval(), head.eval()
+    compiled = torch.compile(lambda t: head(backbone(t)), fullgraph=True, backend='aot_eager')
+    with torch.no_grad():
+        expected, actual = head(backbone(x)), compiled(x)
+    assert (actual - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
+def test_segformer_demo_trains_one_step_and_predicts(seg_demo_root: Path,
+                                                     tmp_path: Path) -> None:
+    cfg = tiny_config(SEGFORMER_DEMO, seg_demo_root)
+    model, optim_wrapper = build(cfg)
+    assert isinstance(model.decode_head, TokenSegformerHead)
+    assert not model.with_neck and not model.with_auxiliary_head
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
+    model.train()
+    log_vars = model.train_step(batch, optim_wrapper)
+    assert math.isfinite(log_vars['loss'].item())
+    changed = {k for k, v in model.named_parameters() if not torch.equal(v, before[k])}
+    assert any(k.startswith('backbone.blocks.') for k in changed)
+    for name in ('convs.0', 'convs.2', 'fusion_conv', 'conv_seg'):
+        assert any(k.startswith(f'decode_head.{name}') for k in changed), name
+    # mmseg's init_model + inference_model on a non-square image
+    path = tmp_path / 'tiny_segformer_token_demo.py'
+    cfg.dump(str(path))
+    model = init_model(str(path), device='cpu')
+    image = tmp_path / 'scene.jpg'
+    cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 255, (96, 160, 3),
+                                                              dtype=np.uint8))
+    result = inference_model(model, str(image))
+    assert tuple(result.pred_sem_seg.data.shape) == (1, 96, 160)
+    assert model.backbone.side_outputs['layout'].image_hw == (96, 160)
+
+
+def test_segformer_token_configs_are_the_documented_variants() -> None:
+    dart = load_config(SEG_DIR / 'segformer-token_dart-s16-n512_8xb2-160k_ade20k-512x512.py')
+    upernet = load_config(SEG_DIR / 'upernet_dart-s16-n512_8xb2-160k_ade20k-512x512.py')
+    head = dart.model.decode_head
+    assert head.type == 'TokenSegformerHead' and head.render_stride == 4
+    assert list(head.in_index) == [0, 1, 2, 3] and len(head.in_channels) == 4
+    assert dart.model.backbone.out_type == 'tokens'
+    assert dart.model.neck is None and dart.model.auxiliary_head is None
+    # the UperNet recipe and backbone: only the head and what the backbone returns differ
+    for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+        assert dart[key] == upernet[key], key
+    assert dart.model.backbone.out_indices == upernet.model.backbone.out_indices
+    assert dart.model.backbone.tokenizer == upernet.model.backbone.tokenizer
+    grid = load_config(SEG_DIR / 'segformer-token_grid-s16_8xb2-160k_ade20k-512x512.py')
+    assert grid.model.backbone.tokenizer == dict(type='GridTokenizer')
+    grid.model.backbone.tokenizer = dart.model.backbone.tokenizer
+    grid.model.backbone.init_cfg.checkpoint = dart.model.backbone.init_cfg.checkpoint
+    assert grid.to_dict() == dart.to_dict()
+    # the demo: the UperNet demo's backbone, data and recipe
+    demo = load_config(SEGFORMER_DEMO)
+    upernet_demo = load_config(SEG_DIR / 'upernet_dart_demo.py')
+    assert demo.model.backbone.tokenizer == upernet_demo.model.backbone.tokenizer
+    for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg',
+                'randomness'):
+        assert demo[key] == upernet_demo[key], key
+    grid_demo = load_config(SEG_DIR / 'segformer-token_grid_demo.py')
+    assert grid_demo.model.backbone.tokenizer == dict(type='GridTokenizer')
+    grid_demo.model.backbone.tokenizer = demo.model.backbone.tokenizer
+    assert grid_demo.to_dict() == demo.to_dict()

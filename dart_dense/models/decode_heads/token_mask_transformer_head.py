@@ -18,6 +18,8 @@ from torch import Tensor
 
 from dart_dense.structures import TokenFeatures
 
+from .token_inputs import check_render_stride, map_as_tokens, select_token_sets, tokens_as_map
+
 
 @MODELS.register_module()
 class TokenMaskTransformerHead(SegmenterMaskTransformerHead):
@@ -48,9 +50,7 @@ class TokenMaskTransformerHead(SegmenterMaskTransformerHead):
 
     def __init__(self, render_stride: int = 4, in_index: Union[int, Sequence[int]] = -1,
                  **kwargs):
-        if not isinstance(render_stride, int) or isinstance(render_stride, bool) or \
-                render_stride < 1:
-            raise ValueError(f'render_stride must be a positive int, got {render_stride!r}')
+        check_render_stride(render_stride)
         indices = (in_index, ) if isinstance(in_index, int) else tuple(in_index)
         transform = kwargs.get('input_transform')
         if not indices or not all(isinstance(i, int) for i in indices) or \
@@ -67,13 +67,7 @@ class TokenMaskTransformerHead(SegmenterMaskTransformerHead):
 
     def _token_features(self, inputs: Sequence[TokenFeatures]) -> TokenFeatures:
         """The selected token set(s) as one TokenFeatures (channels concatenated)."""
-        selected = [inputs[i] for i in self.token_indices]
-        for features in selected:
-            if not isinstance(features, TokenFeatures):
-                raise TypeError(
-                    'TokenMaskTransformerHead needs tokens and their layout: set the '
-                    "backbone's out_type='tokens' (DARTViT) and no neck; got inputs of type "
-                    f'{type(features).__name__}')
+        selected = select_token_sets(inputs, self.token_indices, type(self).__name__)
         tokens = selected[0].tokens if len(selected) == 1 else \
             torch.cat([f.tokens for f in selected], dim=-1)
         if tokens.shape[-1] != self.in_channels:
@@ -84,12 +78,12 @@ class TokenMaskTransformerHead(SegmenterMaskTransformerHead):
     def _transform_inputs(self, inputs: Sequence[TokenFeatures]) -> Tensor:
         """mmseg's input hook, given ``[features]`` by :meth:`_decode`: the tokens as the
         (B, C, 1, N) map that the stock forward flattens back to (B, N, C) in order."""
-        return inputs[0].tokens.transpose(1, 2).unsqueeze(2)
+        return tokens_as_map(inputs[0].tokens)
 
     def _decode(self, features: TokenFeatures) -> Tensor:
         """(B, N, K) per-token class logits: mmseg's Segmenter forward on the N tokens."""
         masks = super().forward([features])  # (B, K, 1, N)
-        return masks.squeeze(2).transpose(1, 2)
+        return map_as_tokens(masks)
 
     def forward_tokens(self, inputs: Sequence[TokenFeatures]) -> Tensor:
         """Tuple of TokenFeatures → (B, N, K) per-token class logits (nothing rendered)."""
