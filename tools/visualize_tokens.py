@@ -5,7 +5,7 @@
                                      [--cfg-options KEY=VALUE ...]
 
 Builds the model with mmseg's ``init_model``, segments each image with ``inference_model`` and
-reads the token layout (and scores) of that forward from the backbone's ``side_outputs``.
+records the token layout (and scores) of that forward with a ``TokenRecorder``.
 Writes ``DIR/<image stem>_tokens.png``: [token regions | importance (--show-scores) |
 prediction]. A token that crosses the end of a row band is drawn as two rectangles in one
 colour. Try another budget on the same weights with
@@ -21,6 +21,7 @@ from typing import Optional
 import dart_dense  # noqa: F401  (compatibility shims; must precede torchvision imports)
 import mmcv
 from dart_dense.utils.checkpoint import mmengine_checkpoint_globals
+from dart_dense.utils.token_recorder import TokenRecorder
 from dart_dense.visualization import seg_token_figure
 from mmengine.config import Config, DictAction
 from mmseg.apis import inference_model, init_model
@@ -56,24 +57,25 @@ def visualize(config: str | Config, checkpoint: str, images: list[str], out_dir:
     """Segments ``images`` and writes one token picture per image; returns their paths.
 
     Raises:
-        ValueError: the backbone keeps no token layout (not a DARTViT).
+        ValueError: the backbone has no tokenizer to record (not a DART backbone).
     """
     with mmengine_checkpoint_globals():  # our checkpoints hold mmengine's message-hub types
         model = init_model(config, checkpoint, device=device, cfg_options=cfg_options)
-    if not hasattr(model.backbone, 'side_outputs'):
-        raise ValueError(f'{type(model.backbone).__name__} keeps no token layout: '
-                         'visualize_tokens.py needs a DARTViT backbone')
+    recorder = TokenRecorder(model)  # raises for a backbone without a tokenizer
+    # no storage backends: add_datasample only draws
     visualizer = SegLocalVisualizer(name='visualize_tokens')
-    visualizer.set_dataset_meta(model.dataset_meta['classes'], model.dataset_meta['palette'])
+    visualizer.set_dataset_meta(classes=model.dataset_meta['classes'],
+                                palette=model.dataset_meta['palette'])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in images:
-        result = inference_model(model, path)
-        side = model.backbone.side_outputs
+        with recorder:
+            result = inference_model(model, path)
+        record = recorder.last
         image = mmcv.imread(path, channel_order='rgb')
-        picture = seg_token_figure(visualizer, image, result, side['layout'], 0,
-                                   side['scores'] if show_scores else None, draw_gt=False,
+        picture = seg_token_figure(visualizer, image, result, record.layout, 0,
+                                   record.scores if show_scores else None, draw_gt=False,
                                    scale=scale)
         target = out / f'{Path(path).stem}_tokens.png'
         mmcv.imwrite(mmcv.rgb2bgr(picture), str(target))

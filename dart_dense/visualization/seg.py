@@ -9,7 +9,24 @@ from torch import Tensor
 from dart_dense.structures import TokenLayout
 from .tokens import concat_panels, token_panels
 
-__all__ = ['seg_token_figure']
+__all__ = ['seg_drawing_visualizer', 'seg_token_figure']
+
+
+def seg_drawing_visualizer(visualizer):
+    """A backend-free copy of an mmseg ``SegLocalVisualizer`` for drawing panels.
+
+    ``add_datasample`` is mmseg's public way to draw a segmentation, but it also stores the
+    picture in the visualizer's backends; a copy without backends (same class, ``alpha`` and
+    ``dataset_meta``, not registered as an mmengine instance) only draws, and its
+    ``get_image`` returns the picture.
+
+    Args:
+        visualizer: the ``SegLocalVisualizer`` whose look to copy (e.g. the runner's).
+    """
+    drawer = type(visualizer)(name=f'{visualizer.instance_name}_token_panels',
+                              alpha=visualizer.alpha)
+    drawer.dataset_meta = dict(visualizer.dataset_meta or {})
+    return drawer
 
 
 def seg_token_figure(visualizer, image: np.ndarray, data_sample, layout: Optional[TokenLayout],
@@ -18,7 +35,9 @@ def seg_token_figure(visualizer, image: np.ndarray, data_sample, layout: Optiona
     """[token regions | importance | ground truth | prediction] of one image, side by side.
 
     Args:
-        visualizer: an mmseg ``SegLocalVisualizer`` with ``dataset_meta`` (classes, palette).
+        visualizer: an mmseg ``SegLocalVisualizer`` with ``dataset_meta`` (classes, palette)
+            and no storage backends (see :func:`seg_drawing_visualizer`): the segmentation
+            panels are drawn with its public ``add_datasample``.
         image: (H, W, 3) uint8 RGB original image (``ori_shape``).
         data_sample: mmseg ``SegDataSample`` with ``pred_sem_seg`` at the original size (and
             ``gt_sem_seg`` when ``draw_gt``) and the ``img_shape`` metainfo.
@@ -31,19 +50,18 @@ def seg_token_figure(visualizer, image: np.ndarray, data_sample, layout: Optiona
     Returns:
         (H·scale, W', 3) uint8 RGB picture.
     """
-    classes = visualizer.dataset_meta.get('classes')
-    palette = visualizer.dataset_meta.get('palette')
-    if classes is None or palette is None:
+    meta = visualizer.dataset_meta or {}
+    if meta.get('classes') is None or meta.get('palette') is None:
         raise ValueError('visualizer.dataset_meta must hold classes and palette')
     panels = []
     if layout is not None:
         panels += token_panels(image, layout, index, scores, data_sample.img_shape, scale)
-    # SegLocalVisualizer.add_datasample can only save or show its picture; its _draw_sem_seg
-    # returns it, so the segmentation panels are drawn exactly as mmseg draws them.
-    seg_fields = (['gt_sem_seg'] if draw_gt else []) + ['pred_sem_seg']
-    for field in seg_fields:
-        if field in data_sample:
-            panels.append(
-                visualizer._draw_sem_seg(image, data_sample.get(field), classes, palette))
+    # one add_datasample per field keeps the panels apart (mmseg would butt gt and prediction
+    # together); each call leaves its picture as the visualizer's image
+    for field, is_gt in (('gt_sem_seg', True), ('pred_sem_seg', False)):
+        if field in data_sample and (draw_gt or not is_gt):
+            visualizer.add_datasample(field, image, data_sample, draw_gt=is_gt,
+                                      draw_pred=not is_gt)
+            panels.append(visualizer.get_image())
     # concat_panels brings the segmentation panels to the (scaled) height of the first
     return concat_panels(panels)

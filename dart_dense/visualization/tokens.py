@@ -1,10 +1,11 @@
 """Pictures of the token partition: region outlines and the importance map over an image.
 
-One implementation for every task: the segmentation hook, ``tools/visualize_tokens.py`` and the
-detection / video tools all draw through these functions. Geometry comes from the backbone's
-``side_outputs`` (a detached :class:`~dart_dense.structures.TokenLayout` in the pixels of
-the network input, i.e. after resizing and padding); the functions map it onto the picture the
-user sees (usually the original image).
+One implementation for every task: the segmentation and detection hooks and
+``tools/visualize_tokens.py`` all draw through these functions. Geometry comes from a
+:class:`~dart_dense.utils.token_recorder.TokenRecorder` installed on the model (a detached
+:class:`~dart_dense.structures.TokenLayout` in the pixels of the network input, i.e. after
+resizing and padding); the functions map it onto the picture the user sees (usually the
+original image).
 """
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.model import is_model_wrapper
 from mmengine.visualization import Visualizer
-from torch import Tensor, nn
+from torch import Tensor
 
 from dart_dense.structures import TokenLayout
+from dart_dense.utils.token_recorder import TokenRecord
 
 __all__ = ['layout_matches', 'batch_geometry', 'token_boxes_for_image', 'importance_for_image',
            'draw_token_regions', 'draw_importance', 'token_panels', 'concat_panels']
@@ -38,7 +39,7 @@ def layout_matches(layout: Optional[TokenLayout], batch_size: int,
     """Whether a layout describes this batch (not, e.g., the last crop of a sliding window).
 
     Args:
-        layout: ``backbone.side_outputs['layout']`` of the last forward, or None.
+        layout: the recorded layout of the last forward (``TokenRecord.layout``), or None.
         batch_size: images in the batch.
         img_shape: (h, w) of an image inside the network input (``img_shape`` metainfo).
     """
@@ -46,27 +47,25 @@ def layout_matches(layout: Optional[TokenLayout], batch_size: int,
             and layout.image_hw[0] >= img_shape[0] and layout.image_hw[1] >= img_shape[1])
 
 
-def batch_geometry(model: nn.Module, batch_size: int, img_shape: HW,
+def batch_geometry(record: Optional[TokenRecord], batch_size: int, img_shape: HW,
                    with_scores: bool = True) -> tuple[Optional[TokenLayout], Optional[Tensor]]:
     """The token layout and importance of the batch a model has just predicted.
 
     Args:
-        model: the runner's model (a DDP-style wrapper is unwrapped); its ``backbone`` keeps
-            ``side_outputs`` of its last forward (as ``DARTViT`` does).
+        record: the last forward's record of a :class:`TokenRecorder` installed on the
+            model (``recorder.last``), or None.
         batch_size: images in the batch.
         img_shape: (h, w) of an image inside the network input (``img_shape`` metainfo).
         with_scores: return the importance too (when the tokenizer has one).
 
     Returns:
-        (layout, scores); (None, None) when the backbone keeps no geometry or the geometry is
-        not this batch's (:func:`layout_matches`); scores None without ``with_scores``.
+        (layout, scores); (None, None) without a record or when the record is not this
+        batch's (:func:`layout_matches`); scores None without ``with_scores``.
     """
-    model = model.module if is_model_wrapper(model) else model
-    side = getattr(getattr(model, 'backbone', None), 'side_outputs', None) or {}
-    layout = side.get('layout')
+    layout = None if record is None else record.layout
     if not layout_matches(layout, batch_size, img_shape):
         return None, None
-    return layout, side.get('scores') if with_scores else None
+    return layout, record.scores if with_scores else None
 
 
 def token_boxes_for_image(layout: TokenLayout, index: int, valid_hw: Optional[HW] = None,
@@ -201,7 +200,7 @@ def token_panels(image: np.ndarray, layout: TokenLayout, index: int,
         image: (H', W', 3) uint8 RGB picture of the image (e.g. the original file).
         layout: the batch's layout (network-input pixels).
         index: which image of the batch.
-        scores: optional (B, h, w) importance (``side_outputs['scores']``).
+        scores: optional (B, h, w) importance (``TokenRecord.scores``).
         valid_hw: (h, w) of the image inside the network input (``img_shape``).
         scale: enlarge the picture by this factor first (outlines of small regions stay
             visible).

@@ -10,6 +10,7 @@ from mmengine.optim import build_optim_wrapper
 import dart_dense.models  # noqa: F401  (registers the classes)
 from dart_dense.models.detectors import valid_sizes
 from dart_dense.models.tokenizers.importance import valid_fraction
+from dart_dense.utils.token_recorder import TokenRecorder
 
 DEMO = 'mask-rcnn_dart-t_fpn_demo.py'
 GRID_DEMO = 'mask-rcnn_deit-t_fpn_demo.py'
@@ -73,7 +74,7 @@ def test_train_and_predict_on_a_padded_batch_of_two_aspect_ratios(name, tiny_det
     assert not torch.equal(before, block.detach())  # the backbone was trained
 
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), TokenRecorder(model) as recorder:
         results = model.test_step(val_batch)
     assert len(results) == 2
     for result in results:
@@ -87,13 +88,13 @@ def test_train_and_predict_on_a_padded_batch_of_two_aspect_ratios(name, tiny_det
             assert (pred.bboxes[:, 1::2] <= height + 1e-3).all()
             assert (pred.labels < 6).all()
     # the padded batch was tokenized, its padding at the floor importance (DART)
-    side = model.backbone.side_outputs
-    assert side['layout'].image_hw == (256, 256) and side['layout'].batch_size == 2
-    if side['scores'] is not None:
+    record = recorder.last
+    assert record.layout.image_hw == (256, 256) and record.layout.batch_size == 2
+    if record.scores is not None:
         shapes = [r.img_shape for r in results]
         valid = torch.tensor(shapes, dtype=torch.float32)
-        padded = valid_fraction(valid, tuple(side['scores'].shape[-2:]), (256, 256)) == 0
-        assert padded.any() and torch.allclose(side['scores'][padded], torch.tensor(0.1))
+        padded = valid_fraction(valid, tuple(record.scores.shape[-2:]), (256, 256)) == 0
+        assert padded.any() and torch.allclose(record.scores[padded], torch.tensor(0.1))
 
 
 def test_an_image_without_annotations_trains(demo_cfg: Config, train_set) -> None:
@@ -161,15 +162,15 @@ def test_padded_area_gets_no_more_than_its_floor_share_of_tokens(demo_cfg: Confi
         model, [train_set[0], train_set[1]], grid_aligned)  # 171x256 and 256x171 in 256x256
     tokenizer = model.backbone.tokenizer
     image_hw = tuple(inputs.shape[-2:])
-    with torch.no_grad():
+    with torch.no_grad(), TokenRecorder(model) as recorder:
         model.extract_feat(inputs)  # no data samples: the whole padded image counts
-        unaware = model.backbone.side_outputs
+        unaware = recorder.last
         model.predict(inputs, samples)  # the detector passes img_shape as valid_hw
-        aware = model.backbone.side_outputs
-    num_tokens = aware['layout'].num_tokens
-    assert num_tokens == tokenizer.num_tokens_for(image_hw) == unaware['layout'].num_tokens
+        aware = recorder.last
+    num_tokens = aware.layout.num_tokens
+    assert num_tokens == tokenizer.num_tokens_for(image_hw) == unaware.layout.num_tokens
 
-    scores = aware['scores']  # (B, h, w) importance on the partition grid
+    scores = aware.scores  # (B, h, w) importance on the partition grid
     total = scores.sum((1, 2))
     padded = 1 - valid_fraction(valid, tuple(scores.shape[-2:]), image_hw)  # per cell
     full, partial = padded == 1, (padded > 0) & (padded < 1)
@@ -180,13 +181,13 @@ def test_padded_area_gets_no_more_than_its_floor_share_of_tokens(demo_cfg: Confi
     # when the valid size is not a multiple of the cell) may add at most their own mass
     floor_share = tokenizer.score_floor * padded.sum((1, 2)) / total
     boundary_share = (scores * partial).sum((1, 2)) / total
-    spent = _tokens_in_padding(aware['layout'], valid)
+    spent = _tokens_in_padding(aware.layout, valid)
     # The token intervals split the strip by mass, so the mass they hold in the padding is at
     # most its share (row bands take the mean density of their rows). Counted by area, only
     # the tokens across the padding's edges differ: per band the one across the image /
     # padding column and the one wrapping past the band end, plus the tokens of the one band
     # that crosses the image / padding row.
-    layout = aware['layout']
+    layout = aware.layout
     band_of_edge = (layout.token_edges[:, 1:-1] / image_hw[1]).floor().long()
     tokens_per_band = torch.stack([torch.bincount(e, minlength=layout.num_rows)
                                    for e in band_of_edge])
@@ -196,7 +197,7 @@ def test_padded_area_gets_no_more_than_its_floor_share_of_tokens(demo_cfg: Confi
     assert (spent < num_tokens * padded.mean((1, 2))).all()  # fewer than a fixed grid's
 
     # without the valid sizes the textured padding takes more than a fixed grid's share
-    spent_unaware = _tokens_in_padding(unaware['layout'], valid)
+    spent_unaware = _tokens_in_padding(unaware.layout, valid)
     assert (spent_unaware > num_tokens * padded.mean((1, 2))).all()
     assert (spent_unaware > 3 * spent).all(), (spent_unaware, spent)
 

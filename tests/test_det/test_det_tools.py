@@ -13,6 +13,7 @@ import torch
 from mmengine.config import Config
 
 from dart_dense.utils.checkpoint import mmengine_checkpoint_globals
+from dart_dense.utils.token_recorder import TokenRecorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO = REPO_ROOT / 'configs' / 'det' / 'mask-rcnn_dart-t_fpn_demo.py'
@@ -110,12 +111,13 @@ def test_init_detector_and_inference_detector(trained: tuple[Path, str], demo_co
         model = init_detector(str(demo_config), str(checkpoint), device='cpu')
     assert model.dataset_meta['classes'][0] == 'airplane'
     images = sorted((coco_demo_root / 'val2017').glob('*.jpg'))[:2]  # 160x240 and 240x160
-    results = inference_detector(model, [str(p) for p in images])
+    with TokenRecorder(model) as recorder:
+        results = inference_detector(model, [str(p) for p in images])
     for path, result in zip(images, results):
         height, width = cv2.imread(str(path)).shape[:2]
         assert result.ori_shape == (height, width)
         assert result.pred_instances.masks.shape[1:] == (height, width)
-    assert model.backbone.side_outputs['layout'].batch_size == 1  # one image per forward
+    assert recorder.last.layout.batch_size == 1  # one image per forward
 
 
 def test_missing_annotation_file_and_image_dir_name_the_path(coco_demo_root: Path,

@@ -347,9 +347,10 @@ def test_segformer_demo_trains_one_step_and_predicts(seg_demo_root: Path,
     image = tmp_path / 'scene.jpg'
     cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 255, (96, 160, 3),
                                                               dtype=np.uint8))
-    result = inference_model(model, str(image))
+    with TokenRecorder(model) as recorder:
+        result = inference_model(model, str(image))
     assert tuple(result.pred_sem_seg.data.shape) == (1, 96, 160)
-    assert model.backbone.side_outputs['layout'].image_hw == (96, 160)
+    assert recorder.last.layout.image_hw == (96, 160)
 
 
 def test_segformer_token_configs_are_the_documented_variants() -> None:

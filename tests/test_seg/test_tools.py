@@ -18,6 +18,7 @@ from mmseg.apis import inference_model, init_model
 from seg_helpers import REPO_ROOT, TINY_IMAGE, logged_train_iters, run_tool
 
 from dart_dense.utils.checkpoint import mmengine_checkpoint_globals
+from dart_dense.utils.token_recorder import TokenRecorder
 
 HERE = Path(__file__).resolve().parent
 
@@ -105,9 +106,10 @@ def test_mmseg_apis_segment_at_the_input_size(trained: dict, tmp_path: Path) -> 
         model = init_model(str(trained['config']), str(trained['work_dir'] / 'iter_4.pth'),
                            device='cpu')
     assert model.dataset_meta['classes'][0] == 'wall'  # from the checkpoint's meta
-    result = inference_model(model, str(image))
+    with TokenRecorder(model) as recorder:
+        result = inference_model(model, str(image))
     assert tuple(result.pred_sem_seg.data.shape) == (1, 96, 160)
-    assert model.backbone.side_outputs['layout'].image_hw == (96, 160)
+    assert recorder.last.layout.image_hw == (96, 160)
 
 
 def test_visualize_tokens_tool(trained: dict, tmp_path: Path) -> None:

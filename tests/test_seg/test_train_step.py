@@ -13,6 +13,7 @@ from mmengine.runner import Runner, set_random_seed
 from mmseg.registry import MODELS
 
 from dart_dense.models.tokenizers import DARTTokenizer, GridTokenizer
+from dart_dense.utils.token_recorder import TokenRecorder
 
 
 def build(cfg: Config) -> tuple[torch.nn.Module, object]:
@@ -42,16 +43,15 @@ def test_train_step_and_test_step(tiny_demo_config: Callable[..., Config], grid:
 
     model.eval()
     val_batch = next(iter(Runner.build_dataloader(cfg.val_dataloader)))
-    with torch.no_grad():
+    with torch.no_grad(), TokenRecorder(model) as recorder:
         outputs = model.test_step(val_batch)
     assert len(outputs) == 2
     for sample in outputs:
         assert sample.pred_sem_seg.data.shape[-2:] == sample.ori_shape
         assert int(sample.pred_sem_seg.data.max()) < len(cfg.metainfo['classes'])
-    side = model.backbone.side_outputs
     expected_tokens = (128 // 16) ** 2 if grid else cfg.model.backbone.tokenizer.num_tokens
-    assert side['layout'].num_tokens == expected_tokens
-    assert (side['scores'] is None) == grid
+    assert recorder.last.layout.num_tokens == expected_tokens
+    assert (recorder.last.scores is None) == grid
 
 
 @pytest.mark.parametrize('grid', [False, True], ids=['dart', 'grid'])

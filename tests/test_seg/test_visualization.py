@@ -1,8 +1,6 @@
 """Token pictures: geometry mapped onto the picture, drawing, and the batch check of the hook."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 import torch
@@ -11,9 +9,11 @@ from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
 from dart_dense.structures import TokenLayout
+from dart_dense.utils.token_recorder import TokenRecord
 from dart_dense.visualization import (batch_geometry, concat_panels, draw_importance,
                                       draw_token_regions, importance_for_image,
-                                      seg_token_figure, token_boxes_for_image)
+                                      seg_drawing_visualizer, seg_token_figure,
+                                      token_boxes_for_image)
 
 
 def crossing_layout() -> TokenLayout:
@@ -86,14 +86,13 @@ def test_panels_are_laid_side_by_side_at_the_first_height() -> None:
 def test_batch_geometry_only_for_the_batch_it_describes() -> None:
     layout = TokenLayout.grid(2, (64, 64), 16)
     scores = torch.rand(2, 4, 4)
-    model = SimpleNamespace(backbone=SimpleNamespace(
-        side_outputs=dict(layout=layout, scores=scores)))
-    found, found_scores = batch_geometry(model, 2, (64, 60))
+    record = TokenRecord(layout, scores)
+    found, found_scores = batch_geometry(record, 2, (64, 60))
     assert found is layout and found_scores is scores
-    assert batch_geometry(model, 2, (64, 60), with_scores=False) == (layout, None)
-    assert batch_geometry(model, 3, (64, 64)) == (None, None)  # another batch
-    assert batch_geometry(model, 2, (96, 64)) == (None, None)  # a sliding-window crop
-    assert batch_geometry(SimpleNamespace(backbone=object()), 2, (64, 64)) == (None, None)
+    assert batch_geometry(record, 2, (64, 60), with_scores=False) == (layout, None)
+    assert batch_geometry(record, 3, (64, 64)) == (None, None)  # another batch
+    assert batch_geometry(record, 2, (96, 64)) == (None, None)  # a sliding-window crop
+    assert batch_geometry(None, 2, (64, 64)) == (None, None)  # nothing recorded
 
 
 def test_importance_picture_covers_the_image(recwarn: pytest.WarningsRecorder) -> None:
@@ -121,3 +120,24 @@ def test_seg_figure_panels(with_scores: bool) -> None:
     assert picture.shape == (64, panels * 96 + (panels - 1) * 4, 3)
     without_gt = seg_token_figure(visualizer, image, sample, None, 0, draw_gt=False)
     assert without_gt.shape == (32, 48, 3)  # no layout, no ground truth: the prediction only
+    # mmseg's look: image and palette colour blended by the visualizer's alpha (top-left
+    # pixel: no class-name label there)
+    blend = np.round(128 * (1 - visualizer.alpha) + np.array([0, 0, 255]) * visualizer.alpha)
+    assert np.abs(without_gt[0, 0].astype(int) - blend).max() <= 1
+
+
+def test_drawing_visualizer_copies_the_look_and_stores_nothing(tmp_path) -> None:
+    runner_visualizer = SegLocalVisualizer.get_instance(
+        'test_drawing_copy', vis_backends=[dict(type='LocalVisBackend')],
+        save_dir=str(tmp_path), alpha=0.5)
+    runner_visualizer.set_dataset_meta(classes=['a', 'b'], palette=[[255, 0, 0], [0, 0, 255]])
+    drawer = seg_drawing_visualizer(runner_visualizer)
+    assert type(drawer) is SegLocalVisualizer and drawer.alpha == 0.5
+    assert drawer.dataset_meta['classes'] == ['a', 'b']
+    assert SegLocalVisualizer.get_current_instance() is runner_visualizer
+    sample = SegDataSample(metainfo=dict(img_shape=(16, 16)))
+    sample.pred_sem_seg = PixelData(data=torch.zeros(1, 16, 16, dtype=torch.long))
+    picture = seg_token_figure(drawer, np.zeros((16, 16, 3), np.uint8), sample,
+                               TokenLayout.grid(1, (16, 16), 8), 0)
+    assert picture.shape == (16, 16 + 4 + 16, 3)
+    assert not list(tmp_path.rglob('*.png'))  # drawing stored nothing in the backends

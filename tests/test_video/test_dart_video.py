@@ -11,6 +11,7 @@ from mmengine.registry import MODELS
 import dart_dense.models  # noqa: F401  (registers the backbones)
 from dart_dense.models.backbones.dart_video import DARTVideoViT
 from dart_dense.utils.op_count import count_ops
+from dart_dense.utils.token_recorder import TokenRecord, TokenRecorder
 
 ARCH = dict(embed_dims=32, depth=2, num_heads=2)
 T, SIZE, PATCH = 4, 32, 8  # 16 grid cells per frame
@@ -30,6 +31,13 @@ def clips(batch: int = 2, frames: int = T) -> torch.Tensor:
     return torch.randn(batch, 3, frames, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
 
 
+def recorded(model: DARTVideoViT, *args, **kwargs) -> tuple[object, TokenRecord]:
+    """The backbone's output and the clip tokens (budgets, importance...) of that forward."""
+    with TokenRecorder(model) as recorder:
+        out = model(*args, **kwargs)
+    return out, recorder.last
+
+
 @pytest.mark.parametrize('out_type, shape', [
     ('dense', (2, 32, T, SIZE // 16, SIZE // 16)),  # (B, C, T, H/16, W/16) for I3DHead
     ('avg', (2, 32)),  # (B, C) for TimeSformerHead
@@ -37,9 +45,9 @@ def clips(batch: int = 2, frames: int = T) -> torch.Tensor:
 ])
 def test_output_fits_mmaction_heads(out_type: str, shape: tuple) -> None:
     model = build(out_type=out_type)
-    out = model(clips())
+    out, record = recorded(model, clips())
     assert isinstance(out, torch.Tensor) and out.shape == shape
-    budgets = model.side_outputs['budgets']
+    budgets = record.budgets
     assert model.clip_tokens == T * 8
     assert budgets.shape == (2, T) and (budgets.sum(dim=1) == T * 8).all()
 
@@ -64,8 +72,8 @@ def test_gradients_reach_scorer_and_temporal_embedding() -> None:
 def test_clip_budget_override_and_errors() -> None:
     model = build().eval()
     with torch.no_grad():
-        model(clips(), num_tokens=45)
-    assert (model.side_outputs['budgets'].sum(dim=1) == 45).all()
+        _, record = recorded(model, clips(), num_tokens=45)
+    assert (record.budgets.sum(dim=1) == 45).all()
     with pytest.raises(ValueError, match='cannot be split'):
         model(clips(), num_tokens=T * 16 + 1)  # more than the frames can hold
     with pytest.raises(ValueError, match=r'\(B, C, T, H, W\)'):
@@ -90,10 +98,10 @@ def test_other_clip_lengths_interpolate_the_temporal_embedding() -> None:
 
 def test_grid_baseline_is_the_same_backbone_with_fixed_budgets() -> None:
     model = build(tokenizer=dict(type='GridTokenizer'), budget_split='uniform')
-    out = model(clips())
+    out, record = recorded(model, clips())
     assert out.shape == (2, 32, T, 2, 2)
-    assert model.side_outputs['budgets'].tolist() == [[16] * T] * 2
-    assert model.side_outputs['importance'] is None
+    assert record.budgets.tolist() == [[16] * T] * 2
+    assert record.importance is None
     with pytest.raises(ValueError, match="budget_split='uniform'"):
         build(tokenizer=dict(type='GridTokenizer'))
 
@@ -137,10 +145,10 @@ def test_tubelets_share_a_layout_and_stack_their_frames() -> None:
     assert model.time_embed.shape == (1, T // 2, 32)
     batch = clips()
     with torch.no_grad():
-        out = model(batch)
+        out, record = recorded(model, batch)
         _, clip = model.tokenize_clip(batch)
     assert out.shape == (2, 32, T // 2, 2, 2)  # one map per tubelet
-    assert model.side_outputs['budgets'].tolist() == [[16] * (T // 2)] * 2
+    assert record.budgets.tolist() == [[16] * (T // 2)] * 2
     # tubelet u = frames 2u and 2u+1 stacked frame-major along channels, then the p x p conv
     stacked = batch[:, :, 2:4].transpose(1, 2).reshape(2, 6, SIZE, SIZE)  # tubelet 1
     expected = model.tokenizer.proj(stacked).flatten(2).transpose(1, 2)  # (B, 16, C)
@@ -150,12 +158,12 @@ def test_tubelets_share_a_layout_and_stack_their_frames() -> None:
 
 def test_dart_tubelets_split_the_clip_budget_over_tubelets() -> None:
     model = build(tubelet_size=2)
-    out = model(clips())
+    out, record = recorded(model, clips())
     assert out.shape == (2, 32, T // 2, 2, 2)
-    budgets = model.side_outputs['budgets']
+    budgets = record.budgets
     assert model.clip_tokens == (T // 2) * 8
     assert budgets.shape == (2, T // 2) and (budgets.sum(dim=1) == (T // 2) * 8).all()
-    assert model.side_outputs['importance'].shape == (2, T // 2, 4, 4)
+    assert record.importance.shape == (2, T // 2, 4, 4)
 
 
 def test_image_checkpoint_inflates_into_a_tubelet_model(tmp_path: Path) -> None:
@@ -218,11 +226,13 @@ def test_compiles_as_one_graph_and_matches_eager() -> None:
     model = build(motion_weight=1.0).eval()
     batch = clips()
     compiled = torch.compile(model, fullgraph=True, backend='inductor')
-    with torch.no_grad():
+    # installed before the first compiled call, the recorder's hook is traced into the graph
+    with torch.no_grad(), TokenRecorder(model) as recorder:
         eager = model(batch)
-        budgets = model.side_outputs['budgets']
+        budgets = recorder.last.budgets
         assert len(set(budgets.flatten().tolist())) > 1
         out = compiled(batch)
     # 1e-4 relative to the output's scale (elements near zero differ by float reassociation)
     torch.testing.assert_close(out, eager, rtol=1e-4, atol=1e-4 * float(eager.abs().max()))
-    torch.testing.assert_close(model.side_outputs['budgets'], budgets)
+    assert recorder.last.budgets is not budgets  # the compiled call's own record
+    torch.testing.assert_close(recorder.last.budgets, budgets)

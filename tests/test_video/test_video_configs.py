@@ -18,6 +18,7 @@ from mmengine.runner import Runner
 import dart_dense  # noqa: F401  (compat shims before mmaction)
 from dart_dense.datasets import VIDEO_DEMO_CLASSES
 from dart_dense.utils.checkpoint import mmengine_checkpoint_globals
+from dart_dense.utils.token_recorder import TokenRecorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VIDEO_CONFIGS = sorted((REPO_ROOT / 'configs' / 'video').glob('*.py'))
@@ -77,10 +78,11 @@ def test_train_and_test_step_on_demo_clips(path: Path,
     assert batch['inputs'][0].shape == (1, 3, 8, 64, 64)  # (clips, C, T, H, W) per sample
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     before = model.backbone.blocks[0].attn.qkv.weight.detach().clone()
-    losses = model.train_step(batch, wrapper)
+    with TokenRecorder(model) as recorder:
+        losses = model.train_step(batch, wrapper)
     assert torch.isfinite(losses['loss_cls'])
     assert not torch.equal(before, model.backbone.blocks[0].attn.qkv.weight)
-    budgets = model.backbone.side_outputs['budgets']
+    budgets = recorder.last.budgets
     units = 8 // model.backbone.tubelet_size  # frames, or tubelets of frames
     assert budgets.shape[1] == units
     assert (budgets.sum(dim=1) == units * cfg.model.backbone.tokenizer.get('num_tokens', 64)).all()
@@ -141,8 +143,9 @@ def test_init_recognizer_and_inference(trained_demo: tuple[Path, str], video_dem
     with mmengine_checkpoint_globals():  # our checkpoints hold mmengine's message-hub types
         model = init_recognizer(cfg, str(work_dir / 'epoch_1.pth'), device='cpu')
     video = video_demo_root / 'videos_val' / 'clip_00000001.mp4'
-    result = inference_recognizer(model, str(video))
+    with TokenRecorder(model) as recorder:
+        result = inference_recognizer(model, str(video))
     assert result.pred_score.shape == (len(VIDEO_DEMO_CLASSES),)
     assert 0 <= int(result.pred_label) < len(VIDEO_DEMO_CLASSES)
     units = 8 // model.backbone.tubelet_size
-    assert (model.backbone.side_outputs['budgets'].sum(dim=1) == units * 32).all()
+    assert (recorder.last.budgets.sum(dim=1) == units * 32).all()

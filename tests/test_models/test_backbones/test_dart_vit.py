@@ -5,6 +5,7 @@ from mmengine.registry import MODELS
 
 import dart_dense.models  # noqa: F401
 from dart_dense.models import DARTViT
+from dart_dense.utils.token_recorder import TokenRecorder
 
 TINY = dict(embed_dims=32, depth=4, num_heads=2)
 
@@ -33,14 +34,14 @@ def test_builds_through_downstream_registries(scope):
 @pytest.mark.parametrize('out_indices,out_strides', [(-1, 16), ((1, 3), 8), ((3, 3, 3), (4, 8, 16))])
 def test_output_shapes_and_feature_info(hw, out_indices, out_strides):
     model = _backbone(out_indices=out_indices, out_strides=out_strides).eval()
-    with torch.no_grad():
+    with torch.no_grad(), TokenRecorder(model) as recorder:
         outs = model(torch.randn(2, 3, *hw))
     assert len(outs) == len(model.feature_info)
     for out, info in zip(outs, model.feature_info):
         s = info['reduction']
         assert out.shape == (2, info['num_chs'], -(-hw[0] // s), -(-hw[1] // s))
-    assert model.side_outputs['layout'].num_tokens == 32
-    assert model.side_outputs['scores'].shape[0] == 2
+    assert recorder.last.layout.num_tokens == 32
+    assert recorder.last.scores.shape[0] == 2
     _, inter = model.forward_intermediates(torch.randn(1, 3, *hw), output_fmt='NLC')
     assert all(t.shape == (1, 32, 32) for t in inter)
 
