@@ -15,8 +15,12 @@ The tokenizer is found by duck typing, so this module needs nothing from
 on purpose, it wraps the registered frame tokenizer) when it has one, else its ``tokenizer``.
 
 Under ``torch.compile`` (e.g. ``CompileModulesHook`` on the backbone) dynamo traces the hook
-into the compiled graph: the record is still written on every call; installing or removing a
-recorder changes the module's hooks and so recompiles the backbone once.
+into a graph compiled while the recorder is installed, and the record is written as in eager
+mode (removing the recorder then recompiles once). A graph compiled *without* the hook does not
+see a recorder installed later (dynamo does not guard on new module hooks by default), so
+install it before the compiled module first runs in that mode. The hooks' val/test loops
+qualify: a test run first traces with the recorder in place, and validation during training
+runs under ``no_grad`` in eval mode, which retraces anyway.
 """
 from __future__ import annotations
 
