@@ -1,6 +1,8 @@
 """Token pictures: geometry mapped onto the picture, drawing, and the batch check of the hook."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -141,3 +143,29 @@ def test_drawing_visualizer_copies_the_look_and_stores_nothing(tmp_path) -> None
                                TokenLayout.grid(1, (16, 16), 8), 0)
     assert picture.shape == (16, 16 + 4 + 16, 3)
     assert not list(tmp_path.rglob('*.png'))  # drawing stored nothing in the backends
+
+
+@pytest.mark.parametrize('draw', [True, False])
+def test_hook_records_only_during_its_val_and_test_loops(draw: bool) -> None:
+    from mmengine.registry import MODELS
+    from torch import nn
+
+    import dart_dense.models  # noqa: F401  (registers DARTViT)
+    from dart_dense.engine.hooks.token_visualization_hook import TokenVisualizationHook
+
+    SegLocalVisualizer.get_instance('test_hook_recording')  # the runner's visualizer
+    backbone = MODELS.build(dict(type='DARTViT', arch=dict(embed_dims=16, depth=1, num_heads=2),
+                                 img_size=32, patch_size=8,
+                                 tokenizer=dict(type='GridTokenizer')))
+    runner = SimpleNamespace(model=nn.ModuleDict(dict(backbone=backbone)))
+    hook = TokenVisualizationHook(draw=draw)
+    for before, after in ((hook.before_val, hook.after_val),
+                          (hook.before_test, hook.after_test)):
+        before(runner)
+        assert len(backbone.tokenizer._forward_hooks) == int(draw)  # nothing when not drawing
+        with torch.no_grad():
+            backbone(torch.zeros(2, 3, 32, 32))
+        if draw:
+            assert hook._recorder.last.layout.batch_size == 2
+        after(runner)
+        assert not backbone.tokenizer._forward_hooks
