@@ -57,14 +57,16 @@ def test_benchmark_runs_the_token_head_model(tiny_segmenter, tiny_configs, tmp_p
 
 
 def test_evidence_variant_changes_only_the_head() -> None:
-    token = evidence_study.variant_model('dart_N_token', 'grad', num_classes=10)
-    dart = evidence_study.variant_model('dart_N', 'grad', num_classes=10)
-    assert token['decode_head']['type'] == 'TokenMaskTransformerHead'
-    assert token['backbone']['out_type'] == 'tokens'
-    assert token['backbone']['tokenizer'] == dart['backbone']['tokenizer']
-    assert token['decode_head']['loss_decode'] == dart['decode_head']['loss_decode']
+    token = evidence_study.variant_config('dart_N_token').model
+    dart = evidence_study.variant_config('dart_N').model
+    assert token.decode_head.type == 'TokenMaskTransformerHead'
+    assert token.backbone.out_type == 'tokens'
+    assert token.backbone.tokenizer == dart.backbone.tokenizer
+    assert token.decode_head.loss_decode == dart.decode_head.loss_decode
     for key in ('data_preprocessor', 'test_cfg'):
         assert token[key] == dart[key]
+    assert evidence_study.describe_tokens(evidence_study.variant_config('dart_N_token')) == \
+        '100 (adaptive, p=14), token head'
 
 
 def test_budget_curve_on_a_token_head_model(tmp_path: Path) -> None:

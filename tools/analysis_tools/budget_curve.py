@@ -8,37 +8,22 @@ The budget is a knob of the trained model: for every M the config is re-read wit
 ``model.backbone.tokenizer.num_tokens=M`` (the same override works on the command line of
 ``tools/test.py``), the checkpoint loaded and the test split evaluated with mmengine's Runner
 and the config's own evaluator. Writes mIoU per budget (and ``mIoU_things`` when the evaluator
-reports it, as the evidence study's does), a PNG plot (matplotlib, Agg) with the fixed-grid
-results of an evidence-study JSON as reference lines, and optionally a markdown table into the
-``budget-curve`` section of a docs file.
+reports it, as the evidence configs' ``ClassIoUMetric`` does), a PNG plot (matplotlib, Agg) with
+the fixed-grid results of an evidence-study JSON as reference lines, and optionally a markdown
+table into the ``budget-curve`` section of a docs file.
 """
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
 
 import dart_dense  # noqa: E402,F401  (compat shims first)
-from tools.analysis_tools.helpers import torch_threads, write_json  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-
-
-def _evidence_module() -> Any:
-    """tools/analysis_tools/evidence_study.py (registers its metric; shares update_docs)."""
-    if 'evidence_study' in sys.modules:
-        return sys.modules['evidence_study']
-    spec = importlib.util.spec_from_file_location('evidence_study', HERE / 'evidence_study.py')
-    module = importlib.util.module_from_spec(spec)
-    sys.modules['evidence_study'] = module
-    spec.loader.exec_module(module)
-    return module
+from tools.analysis_tools.helpers import torch_threads, update_section, write_json  # noqa: E402
 
 
 def evaluate(config: str, checkpoint: str, num_tokens: int, work_dir: str) -> dict[str, float]:
@@ -142,8 +127,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 def curve(args: argparse.Namespace) -> list[dict]:
     """Evaluate every budget, plot, write the JSON and the docs table."""
-    evidence = _evidence_module()  # registers EvidenceIoUMetric for the evidence configs
-    from mmengine.config import Config
+    from mmengine.config import Config  # its custom_imports register the config's classes
     trained = Config.fromfile(args.config).model.backbone.tokenizer.get('num_tokens')
     results = []
     for m in sorted(set(args.budgets)):
@@ -160,7 +144,7 @@ def curve(args: argparse.Namespace) -> list[dict]:
     table = markdown_table(results)
     print(table)
     if args.update_docs:
-        evidence.update_docs(Path(args.update_docs), table, section='budget-curve')
+        update_section(args.update_docs, 'budget-curve', table)
     return results
 
 

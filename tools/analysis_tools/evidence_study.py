@@ -5,42 +5,19 @@
         [--work-dir DIR] [--json OUT] [--update-docs docs/benchmarks.md] [--threads 1]
         [--allocation] [--smoke]
 
-Trains the same tiny segmentor (DARTViT with 96 channels, 4 blocks, 3 heads, blocks 1/2/3
-rendered at strides 4/8/16; mmseg's SegformerHead with 64 channels, EncoderDecoder,
-ADE20KDataset, IoUMetric and Runner; AdamW, warm-up + poly, batch 8) from scratch on the
-generated small-object data (``generate_ade20k_demo(difficulty='hard')``, 400 + 100 images of
-140×140, 10 ADE20K classes, things of 3–28 px, most small) with three tokenizers:
-
-* ``dart_N``: DART, N = 100 tokens of p = 14 (each region resampled to 14×14), importance from
-  the parameter-free gradient-energy scorer on a 35×35 grid (4 px cells);
-* ``grid_N``: the fixed grid of 14×14 px patches, 10×10 = 100 tokens;
-* ``grid_2N``: the fixed grid of 10×10 px patches, 14×14 = 196 ≈ 2N tokens;
-* ``dart_N_sharp3`` (diagnostic, not run by default): ``dart_N`` with a sharper importance,
-  see :class:`SharpenedDARTTokenizer`;
-* ``dart_N_token`` (not run by default): ``dart_N`` with the token-space head
-  (``TokenMaskTransformerHead`` on the last block's tokens, logits rendered at stride 4)
-  instead of SegformerHead on the rendered maps: the head, not the tokenizer, differs.
-
-Why smaller patches for 2N rather than a larger input: the question is whether spending the
-same number of tokens where the image is busy is worth as much as more tokens everywhere. With
-the image fixed, 2× the tokens means half the area per token, i.e. patches √2 smaller
-(14 → 10 px: 196/100 = 1.96×, the nearest integer pair). Upsampling the input √2× with 14 px
-patches gives the same area per token but feeds interpolated pixels and changes every other
-layer's resolution; smaller patches keep the image, the adapter strides and the head identical
-and only change the tokenizer. Everything else (schedule, augmentation, head, loss, seeds) is
-equal. The loss weighs classes by 1/sqrt(pixel frequency) (:func:`class_weights`): unweighted,
-no variant learns the small things at all in this schedule.
-
-Reports mIoU over the 10 classes and over the 6 small "thing" classes, mean ± sample standard
-deviation over seeds (the seed sets the initialization and the data order; the data are fixed),
-as JSON and a markdown table (``--update-docs`` replaces the section between the
-``evidence-study`` markers of that file). ``--allocation`` trains nothing: it measures the
-token area the DART tokenizer gives to thing pixels vs the rest (section ``token-allocation``).
-``--smoke`` runs every variant for a few iterations on a handful of images (for the tests).
+Each variant is a config in ``configs/seg/evidence/`` (shared ``_base_``: model, data,
+schedule). The tool generates the small-object data once, trains every (seed, variant) with
+mmengine's Runner (overriding only data root, work dir, seed, iterations, batch size and the
+data's class weights: :func:`run_options`) and reports mIoU and ``mIoU_things`` as mean ±
+sample std over seeds, as JSON and a markdown table (``--update-docs``: the ``evidence-study``
+section of that file). ``--allocation`` trains nothing: where ``dart_N``'s tokenizer puts its
+tokens (section ``token-allocation``). ``--smoke``: a few iterations on a handful of images.
+Setting, design and results: docs/benchmarks.md §4.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -52,129 +29,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a check
 import dart_dense  # noqa: E402,F401  (compat shims first)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from mmseg.evaluation import IoUMetric  # noqa: E402
-from mmseg.models.losses import CrossEntropyLoss  # noqa: E402
-from mmengine.registry import MODELS as ROOT_MODELS  # noqa: E402
-from mmseg.registry import METRICS, MODELS  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from timm.layers import to_2tuple  # noqa: E402
 
-from dart_dense.datasets import (ADE20K_DEMO_CLASSES, ADE20K_DEMO_PALETTE,  # noqa: E402
+from dart_dense.datasets import (ADE20K_DEMO_CLASSES, ADE20K_DEMO_LABEL_IDS,  # noqa: E402
                                  generate_ade20k_demo)
-from dart_dense.models.tokenizers import DARTTokenizer  # noqa: E402
-from tools.analysis_tools.helpers import torch_threads, write_json  # noqa: E402
+from tools.analysis_tools.helpers import torch_threads, update_section, write_json  # noqa: E402
 
-IMAGE_SIZE = 140
-BUDGET = 100
-THING_CLASSES = ('box', 'flower', 'airplane', 'tent', 'ball', 'plate')
-SCORERS = {
-    # parameter-free: squared Sobel gradient energy in 4-px cells
-    'grad': dict(type='GradientEnergyScorer', stride=4),
-    # trainable from scratch, learns through the sampling geometry (stride 4)
-    'conv': dict(type='ConvScorer', channels=(16, 32)),
+CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'seg' / 'evidence'
+VARIANTS = tuple(sorted(p.stem for p in CONFIG_DIR.glob('*.py')))
+DEFAULT_VARIANTS = ['dart_N', 'grid_N', 'grid_2N']
+# --scorer conv: trainable from scratch, learns through the sampling geometry (stride 4)
+SCORERS = {'grad': None,  # the configs' parameter-free gradient-energy scorer
+           'conv': dict(_delete_=True, type='ConvScorer', channels=(16, 32))}
+# tokenizer overrides of dart_N for --allocation
+ALLOCATION_SETTINGS = {
+    'DART default (β=1, floor 0.1, R=10)': {},
+    'R=20 rows': dict(num_rows=20),
+    'floor 0.02': dict(score_floor=0.02),
+    'β=2': dict(score_sharpness=2.0),
+    'β=3': dict(score_sharpness=3.0),
+    'β=3, floor 0.02': dict(score_sharpness=3.0, score_floor=0.02),
 }
-VARIANTS = ('dart_N', 'grid_N', 'grid_2N', 'dart_N_sharp3', 'dart_N_token')
-
-# Stock dataset and runtime settings, inherited by scoped path; the rest is set per run.
-BASE_CONFIG = """
-_base_ = ['mmseg::_base_/datasets/ade20k.py', 'mmseg::_base_/default_runtime.py']
-custom_imports = dict(imports=['dart_dense.models', 'dart_dense.models.decode_heads'],
-                      allow_failed_imports=False)
-"""
-
-
-@METRICS.register_module(force=True)
-class EvidenceIoUMetric(IoUMetric):
-    """mmseg's IoUMetric plus per-class IoU (``IoU.<class>``) and ``mIoU_things``, the mean
-    over :data:`THING_CLASSES` (present in the dataset's classes), in percent."""
-
-    def compute_metrics(self, results: list) -> dict[str, float]:
-        metrics = super().compute_metrics(results)
-        inter, union = (sum(r[i] for r in results) for i in (0, 1))
-        iou = (inter / union).numpy() * 100  # nan for classes absent from both
-        classes = self.dataset_meta['classes']
-        for name, value in zip(classes, iou):
-            metrics[f'IoU.{name}'] = float(value)
-        things = [v for n, v in zip(classes, iou) if n in THING_CLASSES]
-        if things:
-            metrics['mIoU_things'] = float(np.nanmean(things))
-        return metrics
-
-
-@MODELS.register_module(force=True)
-class BalancedCrossEntropyLoss(CrossEntropyLoss):
-    """mmseg's CrossEntropyLoss whose ``class_weight`` also works next to ignored pixels.
-
-    mmseg 1.2.2 computes the weighted mean's denominator as ``class_weight[label]``, which
-    raises IndexError as soon as a label holds the ignore index (255, "other" here). This
-    computes the same weighted mean (Σ wᵢ·lossᵢ / Σ wᵢ over the pixels not ignored) with
-    PyTorch's own weighted cross-entropy; every other case is mmseg's code.
-    """
-
-    def forward(self, cls_score: torch.Tensor, label: torch.Tensor,
-                weight: Optional[torch.Tensor] = None, avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None, ignore_index: int = -100,
-                **kwargs: Any) -> torch.Tensor:
-        if (self.class_weight is None or self.use_sigmoid or self.use_mask
-                or weight is not None or avg_factor is not None
-                or (reduction_override or self.reduction) != 'mean'):
-            return super().forward(cls_score, label, weight, avg_factor, reduction_override,
-                                   ignore_index=ignore_index, **kwargs)
-        class_weight = cls_score.new_tensor(self.class_weight)
-        return self.loss_weight * F.cross_entropy(cls_score, label, weight=class_weight,
-                                                  ignore_index=ignore_index)
-
-
-@ROOT_MODELS.register_module(force=True)
-class SharpenedDARTTokenizer(DARTTokenizer):
-    """Diagnostic for the study, not a model: importance ``sigmoid(β·z) + floor``.
-
-    DARTTokenizer maps the per-image z-scores z of the scorer's logits to ``sigmoid(z) +
-    floor``. Whatever the scorer, z has unit variance, so when small objects fill a few % of
-    the image the background sits near z ≈ 0 (sigmoid ≈ 0.5) and the objects get at most
-    ~2× its density. β > 1 sharpens that contrast. Implemented by wrapping the tokenizer's
-    own ``importance_from_logits`` (same standardization and padding handling), only while
-    this tokenizer runs.
-
-    Args:
-        sharpness: β.
-        **kwargs: DARTTokenizer arguments.
-    """
-
-    def __init__(self, sharpness: float = 3.0, **kwargs: Any):
-        super().__init__(**kwargs)
-        if sharpness <= 0:
-            raise ValueError(f'sharpness must be > 0, got {sharpness}')
-        self.sharpness = sharpness
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        from dart_dense.models.tokenizers import dart_tokenizer
-
-        original = dart_tokenizer.importance_from_logits
-
-        def sharpened(logits, grid_hw, image_hw, valid_hw=None, standardize='image',
-                      floor=0.1):
-            score = original(logits, grid_hw, image_hw, valid_hw, standardize, floor=0.0)
-            z = torch.logit(score.clamp(1e-6, 1 - 1e-6))  # padded cells (score 0) stay ~0
-            return torch.sigmoid(self.sharpness * z) + floor
-
-        dart_tokenizer.importance_from_logits = sharpened
-        try:
-            return super().forward(*args, **kwargs)
-        finally:
-            dart_tokenizer.importance_from_logits = original
 
 
 def class_weights(data_root: Path) -> list[float]:
-    """Loss weights ∝ 1/sqrt(pixel frequency) of each class in the training labels, mean 1.
-
-    The six thing classes cover ~0.5 % of the pixels each, the four stuff classes ~17–29 %:
-    unweighted, a few hundred iterations learn the stuff only (every variant scores 0 IoU
-    on things, so the study would show nothing). The milder square-root balancing (things
-    get ~6× the weight of stuff) is the same for every variant.
-    """
+    """Loss weights ∝ 1/sqrt(pixel frequency) of each class in the training labels, mean 1
+    (why: the base config's ``class_weight``)."""
     import cv2
-
-    from dart_dense.datasets import ADE20K_DEMO_LABEL_IDS
 
     counts = np.zeros(256)
     for path in sorted((data_root / 'annotations' / 'training').glob('*.png')):
@@ -188,101 +70,48 @@ def class_weights(data_root: Path) -> list[float]:
     return [round(float(w), 4) for w in weights / weights.mean()]
 
 
-def variant_model(variant: str, scorer: str, num_classes: int,
-                  class_weight: Optional[list[float]] = None) -> dict:
-    """The segmentor config of one variant (only the tokenizer and patch size differ;
-    ``dart_N_token``: only the head and what the backbone returns for it)."""
-    if variant in ('dart_N', 'dart_N_sharp3', 'dart_N_token'):
-        tokenizer = dict(type='DARTTokenizer', num_tokens=BUDGET, grid_stride=4,
-                         scorer=SCORERS[scorer])
-        if variant == 'dart_N_sharp3':  # the diagnostic: β = 3 (see SharpenedDARTTokenizer)
-            tokenizer.update(type='SharpenedDARTTokenizer', sharpness=3.0)
-        patch = 14
-    elif variant in ('grid_N', 'grid_2N'):
-        tokenizer = dict(type='GridTokenizer')
-        patch = 14 if variant == 'grid_N' else 10
-    else:
-        raise ValueError(f'variant must be one of {VARIANTS}, got {variant!r}')
-    dims, channels = 96, 64
-    norm_cfg = dict(type='BN', requires_grad=True)  # single process, CPU: no SyncBN
-    loss = dict(type='BalancedCrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
-                class_weight=class_weight)
-    # the light all-MLP head (1x1 convs, fused at stride 4): the backbone dominates
-    head = dict(type='SegformerHead', in_channels=[dims] * 3, in_index=[0, 1, 2],
-                channels=channels, dropout_ratio=0.0, num_classes=num_classes,
-                norm_cfg=norm_cfg, align_corners=False, loss_decode=loss)
-    outputs = dict(out_indices=(1, 2, 3), out_strides=(4, 8, 16))
-    if variant == 'dart_N_token':  # Segmenter's mask transformer on the last block's tokens
-        head = dict(type='TokenMaskTransformerHead', in_channels=dims, channels=dims,
-                    num_layers=2, num_heads=3, embed_dims=dims, drop_path_rate=0.0,
-                    dropout_ratio=0.0, num_classes=num_classes, render_stride=4,
-                    loss_decode=loss)
-        outputs = dict(out_indices=(3, ), out_type='tokens')
-    return dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
-                               seg_pad_val=255, size=(IMAGE_SIZE, IMAGE_SIZE)),
-        backbone=dict(type='DARTViT', arch=dict(embed_dims=dims, depth=4, num_heads=3),
-                      img_size=IMAGE_SIZE, patch_size=patch, tokenizer=tokenizer, **outputs),
-        decode_head=head,
-        train_cfg=dict(), test_cfg=dict(mode='whole'))
-
-
-def run_config(variant: str, scorer: str, seed: int, data_root: Path, work_dir: Path,
-               iters: int, batch_size: int):
-    """The full mmengine config of one training run."""
-    from mmengine.config import Config
-
-    cfg = Config.fromstring(BASE_CONFIG, '.py')
-    metainfo = dict(classes=ADE20K_DEMO_CLASSES, palette=ADE20K_DEMO_PALETTE)
-    train_pipeline = [dict(type='LoadImageFromFile'),
-                      dict(type='LoadAnnotations', reduce_zero_label=True),
-                      dict(type='RandomFlip', prob=0.5), dict(type='PackSegInputs')]
-    test_pipeline = [dict(type='LoadImageFromFile'),
-                     dict(type='LoadAnnotations', reduce_zero_label=True),
-                     dict(type='PackSegInputs')]
-
-    def loader(split: str, pipeline: list, train: bool) -> dict:
-        return dict(batch_size=batch_size, num_workers=0, persistent_workers=False,
-                    sampler=dict(type='InfiniteSampler' if train else 'DefaultSampler',
-                                 shuffle=train),
-                    dataset=dict(type='ADE20KDataset', data_root=str(data_root),
-                                 metainfo=metainfo, pipeline=pipeline,
-                                 data_prefix=dict(img_path=f'images/{split}',
-                                                  seg_map_path=f'annotations/{split}')))
-
-    warmup = max(1, iters // 10)
-    cfg.merge_from_dict(dict(
-        model=variant_model(variant, scorer, len(ADE20K_DEMO_CLASSES),
-                            class_weights(data_root)),
-        train_dataloader=loader('training', train_pipeline, True),
-        val_dataloader=loader('validation', test_pipeline, False),
-        test_dataloader=loader('validation', test_pipeline, False),
-        val_evaluator=dict(type='EvidenceIoUMetric', iou_metrics=['mIoU']),
-        test_evaluator=dict(type='EvidenceIoUMetric', iou_metrics=['mIoU']),
-        # no validation while training: one evaluation after the last iteration
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters + 1),
-        val_cfg=dict(type='ValLoop'), test_cfg=dict(type='TestLoop'),
-        optim_wrapper=dict(type='OptimWrapper',
-                           optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01),
-                           clip_grad=dict(max_norm=1.0)),
-        param_scheduler=[
-            dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup),
-            dict(type='PolyLR', eta_min=0.0, power=1.0, by_epoch=False, begin=warmup,
-                 end=iters)],
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-            checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=iters,
-                            max_keep_ckpts=1)),
-        randomness=dict(seed=seed),
-        work_dir=str(work_dir),
-        log_level='WARNING',
-        experiment_name=f'{variant}_seed{seed}_{time.strftime("%H%M%S")}'))
+def variant_config(variant: str, scorer: str = 'grad') -> Config:
+    """The config of one variant, with ``--scorer``'s scorer for the DART tokenizers."""
+    if variant not in VARIANTS:
+        raise ValueError(f'variant must be one of {VARIANTS} (configs in {CONFIG_DIR}), '
+                         f'got {variant!r}')
+    cfg = Config.fromfile(str(CONFIG_DIR / f'{variant}.py'))
+    if SCORERS[scorer] is not None and cfg.model.backbone.tokenizer.type == 'DARTTokenizer':
+        cfg.merge_from_dict({'model.backbone.tokenizer.scorer': SCORERS[scorer]})
     return cfg
 
 
-def train_and_evaluate(cfg) -> dict[str, Any]:
+def run_options(data_root: Path, work_dir: Path, seed: int, iters: int, batch_size: int,
+                class_weight: list[float]) -> dict[str, Any]:
+    """The ``--cfg-options`` of one run (the configs' schedule is written for 600 iterations:
+    warm-up a tenth of the run, one evaluation and one checkpoint at its end)."""
+    warmup = max(1, iters // 10)
+    options = {'work_dir': str(work_dir), 'randomness.seed': seed,
+               'model.decode_head.loss_decode.class_weight': class_weight,
+               'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters + 1,
+               'param_scheduler.0.end': warmup, 'param_scheduler.1.begin': warmup,
+               'param_scheduler.1.end': iters, 'default_hooks.checkpoint.interval': iters}
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.update({f'{loader}.batch_size': batch_size,
+                        f'{loader}.dataset.data_root': str(data_root)})
+    return options
+
+
+def describe_tokens(cfg: Config) -> str:
+    """The markdown table's token column, e.g. ``100 (adaptive, p=14, β=3)``."""
+    backbone = cfg.model.backbone
+    tokenizer, p = backbone.tokenizer, backbone.patch_size
+    if tokenizer.type == 'DARTTokenizer':
+        sharpness = tokenizer.get('score_sharpness', 1.0)
+        text = f'{tokenizer.num_tokens} (adaptive, p={p}' + (
+            f', β={sharpness:g})' if sharpness != 1 else ')')
+    else:
+        h, w = to_2tuple(backbone.img_size)
+        text = f'{math.ceil(h / p) * math.ceil(w / p)} ({p} px grid)'
+    return text + (', token head' if backbone.get('out_type') == 'tokens' else '')
+
+
+def train_and_evaluate(cfg: Config) -> dict[str, Any]:
     """Train one run with mmengine's Runner; returns its validation metrics and time."""
     from mmengine.runner import Runner
 
@@ -298,67 +127,43 @@ def train_and_evaluate(cfg) -> dict[str, Any]:
                 checkpoint=str(Path(cfg.work_dir) / f'iter_{cfg.train_cfg.max_iters}.pth'))
 
 
-def load_split(data_root: Path, split: str = 'validation',
-               limit: Optional[int] = None) -> tuple[torch.Tensor, np.ndarray]:
-    """Normalized RGB images (B, 3, S, S) and thing masks (B, S, S) of a split."""
+def load_split(data_root: Path, thing_classes: list[str], preprocessor: dict,
+               split: str = 'validation', limit: Optional[int] = None
+               ) -> tuple[torch.Tensor, np.ndarray]:
+    """Normalized RGB images (B, 3, H, W) and thing masks (B, H, W) of a split."""
     import cv2
 
-    from dart_dense.datasets import ADE20K_DEMO_LABEL_IDS
-
     thing_ids = [i for n, i in zip(ADE20K_DEMO_CLASSES, ADE20K_DEMO_LABEL_IDS)
-                 if n in THING_CLASSES]
+                 if n in thing_classes]
     paths = sorted((data_root / 'images' / split).glob('*.jpg'))[:limit]
     images = np.stack([cv2.imread(str(p))[..., ::-1] for p in paths]).astype(np.float32)
     labels = np.stack([cv2.imread(str(data_root / 'annotations' / split / f'{p.stem}.png'),
                                   cv2.IMREAD_GRAYSCALE) for p in paths])
-    mean, std = np.array([123.675, 116.28, 103.53]), np.array([58.395, 57.12, 57.375])
+    mean, std = np.array(preprocessor['mean']), np.array(preprocessor['std'])
     images = torch.from_numpy((images - mean) / std).float().permute(0, 3, 1, 2)
     return images, np.isin(labels, thing_ids)
 
 
-def _sharpened_layout(tokenizer: Any, images: torch.Tensor, sharpness: float) -> Any:
-    """The partition of ``sigmoid(sharpness·z) + floor``, z the per-image z-scores of the
-    scorer's logits on the tokenizer's grid (the tokenizer itself uses sharpness 1)."""
-    from dart_dense.models.tokenizers import quantile_partition
-
-    hw = tuple(images.shape[-2:])
-    z = F.interpolate(tokenizer.scorer(images), size=tokenizer.partition_grid(hw),
-                      mode='bilinear', align_corners=False)[:, 0]
-    z = (z - z.mean(dim=(1, 2), keepdim=True)) / z.std(dim=(1, 2), keepdim=True)
-    importance = torch.sigmoid(sharpness * z) + tokenizer.score_floor
-    return quantile_partition(importance, hw, BUDGET, tokenizer.num_rows)
-
-
 def allocation(data_root: Path, settings: dict[str, dict], scorer: str = 'grad',
                limit: int = 50) -> dict[str, dict[str, float]]:
-    """Where a parameter-free DART tokenizer spends its budget on the validation images.
+    """Where dart_N's tokenizer (untrained: its scorer has no parameters) spends its budget on
+    the validation images, for each setting (keyword overrides of the tokenizer config): the
+    median area (px²), band height and width (area / height) of the token covering a thing
+    pixel, and the median area at the other pixels. The fixed grids are p² everywhere."""
+    from mmengine.registry import MODELS
 
-    For each tokenizer setting (keyword overrides of the study's DARTTokenizer): the median
-    area (px²), band height and width (area / height) of the token covering a thing pixel,
-    and the median area at the other pixels. The fixed grids are p² everywhere (196 and 100).
-
-    A setting may also give ``sharpness`` β (diagnostic only, the tokenizer has no such knob):
-    the partition then uses ``sigmoid(β·z) + floor`` of the per-image standardized scorer
-    logits z instead of the tokenizer's ``sigmoid(z) + floor``.
-    """
-    from mmengine.registry import MODELS as ROOT_MODELS
-
-    import dart_dense.models  # noqa: F401
-    images, things = load_split(data_root, limit=limit)
+    cfg = variant_config('dart_N', scorer)
+    images, things = load_split(data_root, list(cfg.val_evaluator.class_groups['things']),
+                                cfg.model.data_preprocessor, limit=limit)
+    base = dict(cfg.model.backbone.tokenizer, in_channels=3, embed_dims=8,
+                patch_size=cfg.model.backbone.patch_size)
     out = {}
     for name, overrides in settings.items():
-        cfg = dict(type='DARTTokenizer', in_channels=3, embed_dims=8, patch_size=14,
-                   num_tokens=BUDGET, grid_stride=4, scorer=SCORERS[scorer])
-        sharpness = overrides.get('sharpness')
-        cfg.update({k: v for k, v in overrides.items() if k != 'sharpness'})
-        tokenizer = ROOT_MODELS.build(cfg)
+        tokenizer = MODELS.build(dict(base, **overrides))
         with torch.no_grad():
-            if sharpness is None:
-                layout = tokenizer(images).layout
-            else:
-                layout = _sharpened_layout(tokenizer, images, sharpness)
+            layout = tokenizer(images).layout
             area = layout.to_dense(layout.token_areas()[..., None], 1)[:, 0].numpy()
-            rows = torch.arange(IMAGE_SIZE, dtype=layout.row_edges.dtype) + 0.5
+            rows = torch.arange(images.shape[-2], dtype=layout.row_edges.dtype) + 0.5
             band = torch.searchsorted(layout.row_edges[:, 1:-1].contiguous(),
                                       rows.expand(len(images), -1).contiguous())
             height = torch.gather(layout.row_edges.diff(dim=1), 1, band)  # (B, H) per row
@@ -371,29 +176,34 @@ def allocation(data_root: Path, settings: dict[str, dict], scorer: str = 'grad',
     return out
 
 
+def allocation_table(stats: dict[str, dict[str, float]]) -> str:
+    lines = ['| tokenizer | token area at thing pixels (px², median) | band height × width at '
+             'things (px) | token area elsewhere (px²) |', '|---|---|---|---|',
+             '| grid_N (14 px) | 196 | 14 × 14 | 196 |',
+             '| grid_2N (10 px) | 100 | 10 × 10 | 100 |']
+    for name, s in stats.items():
+        lines.append(f'| {name} | {s["area_things"]:.0f} | {s["height_things"]:.1f} × '
+                     f'{s["width_things"]:.1f} | {s["area_other"]:.0f} |')
+    return '\n'.join(lines)
+
+
 def summarize_runs(runs: list[dict], key: str) -> dict[str, dict[str, float]]:
     """Per variant: mean, sample std, min, max and count of ``metrics[key]``."""
     out = {}
     for variant in dict.fromkeys(r['variant'] for r in runs):
         values = [r['metrics'][key] for r in runs if r['variant'] == variant
                   and key in r['metrics']]
-        if not values:
-            continue
-        out[variant] = dict(mean=statistics.fmean(values), min=min(values), max=max(values),
-                            std=statistics.stdev(values) if len(values) > 1 else 0.0,
-                            n=len(values))
+        if values:
+            out[variant] = dict(mean=statistics.fmean(values), min=min(values),
+                                max=max(values), n=len(values),
+                                std=statistics.stdev(values) if len(values) > 1 else 0.0)
     return out
 
 
 def markdown_table(report: dict[str, Any]) -> str:
     """The mIoU table (mean ± std over seeds, min–max) as markdown."""
-    tokens = {'dart_N': f'{BUDGET} (adaptive, p=14)', 'grid_N': '100 (14 px grid)',
-              'grid_2N': '196 (10 px grid)',
-              'dart_N_sharp3': f'{BUDGET} (adaptive, p=14, β=3)',
-              'dart_N_token': f'{BUDGET} (adaptive, p=14), token head'}
+    runs = {r['variant']: r for r in report['runs']}
     mean_all, mean_things = report['summary']['mIoU'], report['summary'].get('mIoU_things', {})
-    seconds = {v: statistics.fmean(r['train_seconds'] for r in report['runs']
-                                   if r['variant'] == v) for v in mean_all}
     lines = ['| variant | tokens | mIoU (all 10 classes) | mIoU (6 thing classes) | '
              'train s/run |', '|---|---|---|---|---|']
 
@@ -403,24 +213,13 @@ def markdown_table(report: dict[str, Any]) -> str:
         return (f'{stats["mean"]:.2f} ± {stats["std"]:.2f} '
                 f'({stats["min"]:.2f}–{stats["max"]:.2f})')
     for variant, stats in mean_all.items():
-        name = variant + (f' ({report["settings"]["scorer"]} scorer)'
-                          if variant.startswith('dart') else '')
-        lines.append(f'| {name} | {tokens.get(variant, "?")} | {cell(stats)} | '
-                     f'{cell(mean_things.get(variant))} | {seconds[variant]:.0f} |')
+        seconds = statistics.fmean(r['train_seconds'] for r in report['runs']
+                                   if r['variant'] == variant)
+        scorer = runs[variant]['scorer']
+        name = variant + (f' ({scorer} scorer)' if scorer else '')
+        lines.append(f'| {name} | {runs[variant]["tokens"]} | {cell(stats)} | '
+                     f'{cell(mean_things.get(variant))} | {seconds:.0f} |')
     return '\n'.join(lines)
-
-
-def update_docs(path: Path, text: str, section: str = 'evidence-study') -> None:
-    """Replace the text between ``<!-- SECTION:start/end -->`` markers of ``path`` (or append
-    the marked block if absent)."""
-    start, end = f'<!-- {section}:start -->', f'<!-- {section}:end -->'
-    block = f'{start}\n{text}\n{end}'
-    doc = path.read_text() if path.exists() else ''
-    if start in doc and end in doc:
-        doc = doc[:doc.index(start)] + block + doc[doc.index(end) + len(end):]
-    else:
-        doc = doc.rstrip('\n') + '\n\n' + block + '\n'
-    path.write_text(doc)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -430,20 +229,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--num-train', type=int, default=400)
     parser.add_argument('--num-val', type=int, default=100)
-    parser.add_argument('--variants', nargs='+', choices=VARIANTS, default=list(VARIANTS[:3]))
+    parser.add_argument('--variants', nargs='+', choices=VARIANTS, default=DEFAULT_VARIANTS,
+                        help=f'configs in {CONFIG_DIR.relative_to(CONFIG_DIR.parents[2])}/')
     parser.add_argument('--scorer', choices=sorted(SCORERS), default='grad')
     parser.add_argument('--data-root', default='data/evidence_hard',
                         help='generated once (idempotent) under this directory')
     parser.add_argument('--work-dir', default='work_dirs/evidence_study')
     parser.add_argument('--json', help='write every run and the summary here')
-    parser.add_argument('--update-docs', help='markdown file whose evidence-study section '
-                                              'is replaced with the table')
+    parser.add_argument('--update-docs', help='markdown file whose evidence-study (or, with '
+                                              '--allocation, token-allocation) section is '
+                                              'replaced with the table')
     parser.add_argument('--threads', type=int, default=1,
-                        help='torch intra-op threads (1: on a shared 2-core machine two '
-                             'threads spin-wait for each other and cost ~6x the CPU)')
+                        help='torch intra-op threads (1 suits a shared 2-core machine)')
     parser.add_argument('--allocation', action='store_true',
-                        help='only measure where the (parameter-free) DART tokenizer puts its '
-                             'tokens on the validation images, for a few settings; no training')
+                        help="no training: where dart_N's tokenizer puts its tokens")
     parser.add_argument('--smoke', action='store_true',
                         help='a few iterations on a handful of images (tests)')
     args = parser.parse_args(argv)
@@ -460,31 +259,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return study(args)
 
 
-ALLOCATION_SETTINGS = {
-    'DART default (β=1, floor 0.1, R=10)': {},
-    'R=20 rows': dict(num_rows=20),
-    'floor 0.02': dict(score_floor=0.02),
-    'β=2': dict(sharpness=2.0),
-    'β=3': dict(sharpness=3.0),
-    'β=3, floor 0.02': dict(sharpness=3.0, score_floor=0.02),
-}
-
-
-def allocation_table(stats: dict[str, dict[str, float]]) -> str:
-    lines = ['| tokenizer | token area at thing pixels (px², median) | band height × width at '
-             'things (px) | token area elsewhere (px²) |', '|---|---|---|---|',
-             '| grid_N (14 px) | 196 | 14 × 14 | 196 |',
-             '| grid_2N (10 px) | 100 | 10 × 10 | 100 |']
-    for name, s in stats.items():
-        lines.append(f'| {name} | {s["area_things"]:.0f} | {s["height_things"]:.1f} × '
-                     f'{s["width_things"]:.1f} | {s["area_other"]:.0f} |')
-    return '\n'.join(lines)
-
-
 def study(args: argparse.Namespace) -> dict[str, Any]:
     """Generate the data, train and evaluate every (seed, variant), write the reports."""
+    size = Config.fromfile(str(CONFIG_DIR / '_base_' / 'evidence_segformer.py')).image_size
     data_root = generate_ade20k_demo(Path(args.data_root).resolve(), num_train=args.num_train,
-                                     num_val=args.num_val, size=IMAGE_SIZE, seed=0,
+                                     num_val=args.num_val, size=size, seed=0,
                                      difficulty='hard')
     if args.allocation:
         stats = allocation(data_root, ALLOCATION_SETTINGS, args.scorer)
@@ -493,24 +272,27 @@ def study(args: argparse.Namespace) -> dict[str, Any]:
         if args.json:
             write_json(args.json, dict(scorer=args.scorer, allocation=stats))
         if args.update_docs:
-            update_docs(Path(args.update_docs), table, section='token-allocation')
+            update_section(args.update_docs, 'token-allocation', table)
         return dict(allocation=stats)
-    runs = []
+    weights, runs = class_weights(data_root), []
     for seed in args.seeds:  # seed-major: a partial study still compares all variants
         for variant in args.variants:
-            cfg = run_config(variant, args.scorer, seed, data_root,
-                             Path(args.work_dir) / f'{variant}_seed{seed}', args.iters,
-                             args.batch_size)
+            cfg = variant_config(variant, args.scorer)
+            cfg.merge_from_dict(run_options(
+                data_root, Path(args.work_dir) / f'{variant}_seed{seed}', seed, args.iters,
+                args.batch_size, weights))
             result = train_and_evaluate(cfg)
-            runs.append(dict(variant=variant, seed=seed, **result))
+            dart = cfg.model.backbone.tokenizer.type == 'DARTTokenizer'
+            runs.append(dict(variant=variant, seed=seed, tokens=describe_tokens(cfg),
+                             scorer=args.scorer if dart else None, **result))
             print(f'{variant} seed {seed}: mIoU {result["metrics"]["mIoU"]:.2f}, things '
                   f'{result["metrics"].get("mIoU_things", float("nan")):.2f} '
                   f'({result["train_seconds"]:.0f} s)', flush=True)
     report = dict(
         settings=dict(seeds=args.seeds, iters=args.iters, batch_size=args.batch_size,
                       num_train=args.num_train, num_val=args.num_val, scorer=args.scorer,
-                      image_size=IMAGE_SIZE, budget=BUDGET, smoke=args.smoke,
-                      threads=args.threads),
+                      image_size=size, smoke=args.smoke, threads=args.threads,
+                      configs={v: f'configs/seg/evidence/{v}.py' for v in args.variants}),
         runs=runs,
         summary={key: summarize_runs(runs, key) for key in ('mIoU', 'mIoU_things')})
     table = markdown_table(report)
@@ -518,7 +300,7 @@ def study(args: argparse.Namespace) -> dict[str, Any]:
     if args.json:
         write_json(args.json, report)
     if args.update_docs:
-        update_docs(Path(args.update_docs), table)
+        update_section(args.update_docs, 'evidence-study', table)
     return report
 
 

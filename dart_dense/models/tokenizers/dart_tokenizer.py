@@ -42,6 +42,11 @@ class DARTTokenizer(BaseTokenizer):
             (default ``patch_size``).
         score_floor: importance floor after the sigmoid (official 0.1); the padded area of a
             batch gets exactly this.
+        score_sharpness: β in the importance ``sigmoid(β·z) + score_floor`` of the
+            standardized scorer logits z (official 1.0). β > 1 concentrates the tokens where
+            the scorer fires (e.g. small objects on a plain background: with β = 1 they get at
+            most ~2× the background's token density). Not used by a ``ClipTokenizer``, which
+            computes its own clip importance.
         standardize: ``'image'`` (default; tokens independent of batch mates) or ``'batch'``.
         sample_mode: ``'center'`` (default) or ``'corner'`` (official) sample placement.
         antialias: samples per output pixel and axis (>1 for regions much larger than p×p).
@@ -62,6 +67,7 @@ class DARTTokenizer(BaseTokenizer):
                  scorer: dict = dict(type='ConvScorer'),
                  grid_size: Optional[tuple[int, int]] = None,
                  grid_stride: Optional[int] = None, score_floor: float = 0.1,
+                 score_sharpness: float = 1.0,
                  standardize: Standardize = 'image', sample_mode: SampleMode = 'center',
                  antialias: int = 1, fast_path: Union[bool, Literal['auto']] = 'auto',
                  official: bool = False,
@@ -81,6 +87,10 @@ class DARTTokenizer(BaseTokenizer):
             raise ValueError(f'grid_stride must be >= 1, got {grid_stride}')
         if score_floor <= 0:
             raise ValueError(f'score_floor must be > 0, got {score_floor}')
+        if (not isinstance(score_sharpness, (int, float)) or isinstance(score_sharpness, bool)
+                or not 0 < score_sharpness < math.inf):
+            raise ValueError(f'score_sharpness must be a finite number > 0 (1.0: the official '
+                             f'importance), got {score_sharpness!r}')
         if official:
             standardize, sample_mode = 'batch', 'corner'
         if standardize not in ('image', 'batch'):
@@ -98,6 +108,7 @@ class DARTTokenizer(BaseTokenizer):
         self.grid_size = tuple(grid_size) if grid_size is not None else None
         self.grid_stride = grid_stride or patch_size
         self.score_floor = score_floor
+        self.score_sharpness = float(score_sharpness)
         self.standardize = standardize
         self.sample_mode = sample_mode
         self.antialias = antialias
@@ -173,7 +184,7 @@ class DARTTokenizer(BaseTokenizer):
         # geometry never in half precision (AMP): at least float32, float64 kept
         logits = logits.to(logit_dtype(logits.dtype))
         return importance_from_logits(logits, self.partition_grid(hw), hw, valid_hw,
-                                      self.standardize, self.score_floor)
+                                      self.standardize, self.score_floor, self.score_sharpness)
 
     def tokenize_importance(self, images: Tensor, importance: Tensor, num_tokens: int,
                             pos_embed: Optional[Tensor] = None,
