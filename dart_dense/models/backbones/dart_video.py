@@ -133,10 +133,7 @@ class DARTVideoViT(DARTViT):
         clip = self.clip_tokenizer(frames, self.pos_table(), num_tokens)
         time = self.temporal_embedding(clip.num_frames)[0, clip.frame_index]  # (B, N, C)
         x = clip.tokens + time if clip.pos is None else clip.tokens + clip.pos + time
-        if self.cls_token is not None:
-            cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
-            x = torch.cat([cls, x], dim=1)
-        return self.pos_drop(x), clip
+        return self.with_prefix_tokens(x), clip
 
     def _forward_clip(self, inputs: Tensor, indices: Sequence[int],
                       num_tokens: Optional[int]) -> tuple[Tensor, list[Tensor], ClipTokens]:
