@@ -129,6 +129,28 @@ def test_budget_curve_on_the_smoke_model(smoke) -> None:
     assert json.loads((root / 'curve.json').read_text())['trained_budget'] == 100
 
 
+def test_allocation_on_the_smoke_data(smoke) -> None:
+    """--allocation: the untrained dart_N tokenizer's token sizes at thing pixels and elsewhere,
+    for each setting; the table goes into the token-allocation section."""
+    _, root = smoke
+    out = evidence_study.main(['--allocation', '--smoke', '--data-root', str(root / 'data'),
+                               '--json', str(root / 'allocation.json'),
+                               '--update-docs', str(root / 'doc.md')])['allocation']
+    assert list(out) == list(evidence_study.ALLOCATION_SETTINGS)
+    for stats in out.values():
+        assert 0 < stats['area_things'] < 140 * 140 and 0 < stats['area_other'] < 140 * 140
+        assert 0 < stats['height_things'] <= 140 and 0 < stats['width_things'] <= 140
+    assert out['R=20 rows']['rows'] == 20 and out['β=3']['rows'] == 10
+    # sharper importance: smaller tokens on the things, larger elsewhere
+    default, sharp = out['DART default (β=1, floor 0.1, R=10)'], out['β=3']
+    assert sharp['area_things'] < default['area_things'] < default['area_other']
+    assert sharp['area_other'] > default['area_other']
+    assert json.loads((root / 'allocation.json').read_text())['allocation'] == out
+    doc = (root / 'doc.md').read_text()
+    assert '<!-- token-allocation:start -->' in doc and '| β=3 |' in doc
+    assert '<!-- evidence-study:start -->' in doc  # the other section is kept
+
+
 def test_update_section_replaces_only_its_section(tmp_path: Path) -> None:
     from tools.analysis_tools.helpers import update_section
 
