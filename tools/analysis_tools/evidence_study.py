@@ -27,9 +27,12 @@ from typing import Any, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
 
 import dart_dense  # noqa: E402,F401  (compat shims first)
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
+from mmengine.registry import MODELS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
 from timm.layers import to_2tuple  # noqa: E402
 
 from dart_dense.datasets import (ADE20K_DEMO_CLASSES, ADE20K_DEMO_LABEL_IDS,  # noqa: E402
@@ -39,9 +42,8 @@ from tools.analysis_tools.helpers import torch_threads, update_section, write_js
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'seg' / 'evidence'
 VARIANTS = tuple(sorted(p.stem for p in CONFIG_DIR.glob('*.py')))
 DEFAULT_VARIANTS = ['dart_N', 'grid_N', 'grid_2N']
-# --scorer conv: trainable from scratch, learns through the sampling geometry (stride 4)
-SCORERS = {'grad': None,  # the configs' parameter-free gradient-energy scorer
-           'conv': dict(_delete_=True, type='ConvScorer', channels=(16, 32))}
+# --scorer: the configs' parameter-free gradient energy, or a ConvScorer trained from scratch
+SCORERS = {'grad': None, 'conv': dict(_delete_=True, type='ConvScorer', channels=(16, 32))}
 # tokenizer overrides of dart_N for --allocation
 ALLOCATION_SETTINGS = {
     'DART default (β=1, floor 0.1, R=10)': {},
@@ -56,8 +58,6 @@ ALLOCATION_SETTINGS = {
 def class_weights(data_root: Path) -> list[float]:
     """Loss weights ∝ 1/sqrt(pixel frequency) of each class in the training labels, mean 1
     (why: the base config's ``class_weight``)."""
-    import cv2
-
     counts = np.zeros(256)
     for path in sorted((data_root / 'annotations' / 'training').glob('*.png')):
         counts += np.bincount(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).ravel(),
@@ -113,8 +113,6 @@ def describe_tokens(cfg: Config) -> str:
 
 def train_and_evaluate(cfg: Config) -> dict[str, Any]:
     """Train one run with mmengine's Runner; returns its validation metrics and time."""
-    from mmengine.runner import Runner
-
     Path(cfg.work_dir).mkdir(parents=True, exist_ok=True)
     cfg.dump(str(Path(cfg.work_dir) / 'config.py'))
     start = time.perf_counter()
@@ -131,8 +129,6 @@ def load_split(data_root: Path, thing_classes: list[str], preprocessor: dict,
                split: str = 'validation', limit: Optional[int] = None
                ) -> tuple[torch.Tensor, np.ndarray]:
     """Normalized RGB images (B, 3, H, W) and thing masks (B, H, W) of a split."""
-    import cv2
-
     thing_ids = [i for n, i in zip(ADE20K_DEMO_CLASSES, ADE20K_DEMO_LABEL_IDS)
                  if n in thing_classes]
     paths = sorted((data_root / 'images' / split).glob('*.jpg'))[:limit]
@@ -150,8 +146,6 @@ def allocation(data_root: Path, settings: dict[str, dict], scorer: str = 'grad',
     the validation images, for each setting (keyword overrides of the tokenizer config): the
     median area (px²), band height and width (area / height) of the token covering a thing
     pixel, and the median area at the other pixels. The fixed grids are p² everywhere."""
-    from mmengine.registry import MODELS
-
     cfg = variant_config('dart_N', scorer)
     images, things = load_split(data_root, list(cfg.val_evaluator.class_groups['things']),
                                 cfg.model.data_preprocessor, limit=limit)
@@ -236,9 +230,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='generated once (idempotent) under this directory')
     parser.add_argument('--work-dir', default='work_dirs/evidence_study')
     parser.add_argument('--json', help='write every run and the summary here')
-    parser.add_argument('--update-docs', help='markdown file whose evidence-study (or, with '
-                                              '--allocation, token-allocation) section is '
-                                              'replaced with the table')
+    parser.add_argument('--update-docs', help='markdown file whose evidence-study (with '
+                                              '--allocation: token-allocation) section to fill')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch intra-op threads (1 suits a shared 2-core machine)')
     parser.add_argument('--allocation', action='store_true',
@@ -285,9 +278,9 @@ def study(args: argparse.Namespace) -> dict[str, Any]:
             dart = cfg.model.backbone.tokenizer.type == 'DARTTokenizer'
             runs.append(dict(variant=variant, seed=seed, tokens=describe_tokens(cfg),
                              scorer=args.scorer if dart else None, **result))
+            things = result['metrics'].get('mIoU_things', math.nan)
             print(f'{variant} seed {seed}: mIoU {result["metrics"]["mIoU"]:.2f}, things '
-                  f'{result["metrics"].get("mIoU_things", float("nan")):.2f} '
-                  f'({result["train_seconds"]:.0f} s)', flush=True)
+                  f'{things:.2f} ({result["train_seconds"]:.0f} s)', flush=True)
     report = dict(
         settings=dict(seeds=args.seeds, iters=args.iters, batch_size=args.batch_size,
                       num_train=args.num_train, num_val=args.num_val, scorer=args.scorer,
