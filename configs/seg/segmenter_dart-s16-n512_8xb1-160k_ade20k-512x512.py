@@ -17,13 +17,9 @@ custom_imports = dict(
              'dart_dense.engine.hooks.token_visualization_hook'],
     allow_failed_imports=False)
 
-crop_size = (512, 512)
-data_preprocessor = dict(size=crop_size)
+# 512x512 crops (mmseg's ADE20K pipeline; the model base pads batches to them)
 model = dict(
-    data_preprocessor=data_preprocessor,
-    backbone=dict(
-        img_size=crop_size,
-        init_cfg=dict(type='Pretrained', checkpoint='pretrain/dart-s16.pth')))
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='pretrain/dart-s16.pth')))
 
 # mmseg's Segmenter schedule: the stock 160k SGD (momentum 0.9, poly) at lr 1e-3, no decay
 optimizer = dict(lr=0.001, weight_decay=0.0)

@@ -16,13 +16,9 @@ custom_imports = dict(
              'dart_dense.engine.hooks.token_visualization_hook'],
     allow_failed_imports=False)
 
-crop_size = (512, 512)
-data_preprocessor = dict(size=crop_size)
+# 512x512 crops (mmseg's ADE20K pipeline; the model base pads batches to them)
 model = dict(
-    data_preprocessor=data_preprocessor,
-    backbone=dict(
-        img_size=crop_size,
-        init_cfg=dict(type='Pretrained', checkpoint='pretrain/dart-s16.pth')),
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='pretrain/dart-s16.pth')),
     decode_head=dict(num_classes=150),
     auxiliary_head=dict(num_classes=150))
 

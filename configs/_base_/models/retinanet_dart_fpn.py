@@ -1,6 +1,6 @@
 # DART-Small + token maps rendered at strides 8/16/32 + mmdet's stock FPN (P3-P7, LN2d) +
 # stock RetinaNet head, in a SingleStageDetector that passes the unpadded sizes to the backbone.
-_base_ = ['mmdet::_base_/models/retinanet_r50_fpn.py']
+_base_ = ['mmdet::_base_/models/retinanet_r50_fpn.py', './dart_vit-s16.py']
 # dart_dense.models.detectors: the padding-aware mmdet detectors; dart_dense.engine: the
 # layer-decay optimizer constructor (configs/det/_base_/schedule_adamw_1x.py) and, in its hooks
 # module, the token visualization hook of configs/det/_base_/default_runtime.py
@@ -12,19 +12,13 @@ custom_imports = dict(
 model = dict(
     type='DARTSingleStageDetector',
     backbone=dict(
+        _base_.dart_s16,
         _delete_=True,
-        type='DARTViT',
-        arch='small',
         img_size=(800, 1344),
-        patch_size=16,
-        tokenizer=dict(
-            type='DARTTokenizer',
-            token_ratio=0.5,
-            # official DART-S scorer; its frozen trunk needs the pretrained DART checkpoint of
-            # the leaf configs (MobileNetV3Scorer warns at init_weights when none reaches it)
-            scorer=dict(type='MobileNetV3Scorer', arch='large', input_scale=0.5)),
+        # the scorer's frozen trunk needs the pretrained DART checkpoint of the leaf configs
+        # (MobileNetV3Scorer warns at init_weights when none reaches it)
+        tokenizer=dict(_base_.dart_s16.tokenizer, token_ratio=0.5),
         # RetinaNet starts at P3: no stride-4 level is rendered
         out_indices=(5, 7, 11),
-        out_strides=(8, 16, 32),
-        drop_path_rate=0.1),
-    neck=dict(in_channels=[384, 384, 384], start_level=0, norm_cfg=dict(type='LN2d')))
+        out_strides=(8, 16, 32)),
+    neck=dict(in_channels=[_base_.embed_dims] * 3, start_level=0, norm_cfg=dict(type='LN2d')))

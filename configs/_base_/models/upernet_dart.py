@@ -1,6 +1,7 @@
 # DART-Small (DeiT-S blocks over 512 content-adaptive region tokens at 512x512) + a token-rendered
 # feature pyramid + UperNet, for mmseg's EncoderDecoder. Inherit it with
 # `_base_ = ['../_base_/models/upernet_dart.py', 'mmseg::_base_/datasets/ade20k.py', ...]`.
+_base_ = ['./dart_vit-s16.py']
 custom_imports = dict(imports=['dart_dense.models'], allow_failed_imports=False)
 
 # BN, not SyncBN: single-process and CPU runs must work; multi-GPU configs may switch to SyncBN.
@@ -11,26 +12,20 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
-    seg_pad_val=255)
-embed_dims = 384
+    seg_pad_val=255,
+    # batches padded to the 512x512 crops the backbone's nominal size and budget are set for
+    size=(512, 512))
+embed_dims = _base_.embed_dims
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
-        type='DARTViT',
-        arch='small',
-        img_size=512,
-        patch_size=16,
-        tokenizer=dict(
-            type='DARTTokenizer',
-            num_tokens=512,
-            # official DART scorer; its trunk comes from the pretrained DART checkpoint.
-            # It scores a half-resolution copy: scoring is coarse, the trunk is costly.
-            scorer=dict(type='MobileNetV3Scorer', arch='large', input_scale=0.5)),
+        _base_.dart_s16,
+        img_size=(512, 512),
+        tokenizer=dict(_base_.dart_s16.tokenizer, num_tokens=512),
         out_indices=(3, 5, 7, 11),
         # render each level from the tokens at its own stride (no upsampling of a /16 map)
         out_strides=(4, 8, 16, 32),
-        drop_path_rate=0.1,
         with_cls_token=True),
     neck=dict(type='TokenPyramid', in_channels=[embed_dims] * 4, out_channels=embed_dims),
     decode_head=dict(
