@@ -9,7 +9,6 @@ import math
 from typing import Literal, Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
@@ -84,21 +83,38 @@ def detect_layout(state: dict[str, Tensor]) -> Layout:
 
 
 def resize_pos_embed(pos: Tensor, dst_grid: tuple[int, int], src_extra: int,
-                     dst_extra: int) -> Tensor:
-    """Resize a (1, extra + h·w, C) positional table to ``dst_grid`` (bicubic, as mmseg/timm).
+                     dst_extra: int, src_grid: Optional[tuple[int, int]] = None) -> Tensor:
+    """Resize a (1, extra + h·w, C) positional table to ``dst_grid`` with timm's
+    ``resample_abs_pos_embed`` (bicubic, as mmseg/timm); extra (class) entries are kept or
+    dropped to match ``dst_extra``.
 
-    The source grid must be square (every official/timm table is); extra (class) entries are
-    kept or dropped to match ``dst_extra``.
+    Args:
+        pos: (1, src_extra + h·w, C) table.
+        dst_grid: (h', w') of the result.
+        src_extra, dst_extra: class entries before the grid in the source / result.
+        src_grid: (h, w) of the source grid; default: square (every official / timm table
+            is), an error when the entry count is not a square.
+
+    Returns:
+        (1, dst_extra + h'·w', C) table.
     """
+    from timm.layers import resample_abs_pos_embed  # timm imports torchvision: lazy
+
+    num_grid = pos.shape[1] - src_extra
+    if src_grid is None:
+        side = math.isqrt(num_grid)
+        if side * side != num_grid:
+            raise ValueError(f'pos_embed with {num_grid} grid entries is not square; pass '
+                             'src_grid=(h, w)')
+        src_grid = (side, side)
+    elif src_grid[0] * src_grid[1] != num_grid:
+        raise ValueError(f'src_grid={tuple(src_grid)} does not hold the {num_grid} grid entries '
+                         'of pos_embed')
+    # antialias=False: plain bicubic as before and as mmseg (it only differs when shrinking)
+    pos = resample_abs_pos_embed(pos, list(dst_grid), list(src_grid),
+                                 num_prefix_tokens=src_extra, interpolation='bicubic',
+                                 antialias=False, align_corners=False)
     extra, grid = pos[:, :src_extra], pos[:, src_extra:]
-    side = math.isqrt(grid.shape[1])
-    if side * side != grid.shape[1]:
-        raise ValueError(f'pos_embed with {grid.shape[1]} grid entries is not square')
-    if (side, side) != tuple(dst_grid):
-        table = grid.reshape(1, side, side, -1).permute(0, 3, 1, 2)
-        table = F.interpolate(table.float(), size=tuple(dst_grid), mode='bicubic',
-                              align_corners=False).to(pos.dtype)
-        grid = table.flatten(2).transpose(1, 2)
     extra = extra[:, :dst_extra]
     return torch.cat([extra, grid], dim=1) if dst_extra else grid
 
@@ -131,6 +147,9 @@ def convert_checkpoint(checkpoint: dict, model: nn.Module,
     (:func:`inflate_patch_projection`).
     """
     state = unwrap_state_dict(checkpoint)
+    # prefixes (module., backbone.) handled here, not by mmengine's load_checkpoint(revise_keys=
+    # ...): that reads by a plain torch.load (safety = torch's default), and a rename cannot
+    # drop the non-backbone keys
     if any(k.startswith('backbone.') for k in state):
         state = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
     layout = layout or detect_layout(state)
@@ -143,8 +162,12 @@ def convert_checkpoint(checkpoint: dict, model: nn.Module,
     if 'pos_embed' in state:
         src_extra = 1 if ('cls_token' in state) else 0
         dst_extra = 1 if getattr(model, 'with_cls_token', True) else 0
-        state['pos_embed'] = resize_pos_embed(state['pos_embed'], model.pos_grid, src_extra,
-                                              dst_extra)
+        grid = tuple(model.pos_grid)
+        # a table with the model's entry count is on the model's grid (a dart_dense checkpoint
+        # of a non-square model); any other is square (official / timm tables)
+        same = state['pos_embed'].shape[1] - src_extra == grid[0] * grid[1]
+        state['pos_embed'] = resize_pos_embed(state['pos_embed'], grid, src_extra, dst_extra,
+                                              src_grid=grid if same else None)
     if not getattr(model, 'with_cls_token', True):
         state.pop('cls_token', None)
     proj = getattr(getattr(model, 'tokenizer', None), 'proj', None)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from dart_dense.utils.ckpt_convert import (convert_official_dart, convert_timm_vit,
-                                           detect_layout, resize_pos_embed)
+from dart_dense.utils.ckpt_convert import (convert_checkpoint, convert_official_dart,
+                                           convert_timm_vit, detect_layout, resize_pos_embed)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +40,37 @@ def test_resize_pos_embed_keeps_cls_and_resizes_grid():
     assert resize_pos_embed(pos, (14, 14), 1, 0).shape == (1, 196, 8)
     with pytest.raises(ValueError, match='not square'):
         resize_pos_embed(torch.randn(1, 1 + 15, 8), (4, 4), 1, 1)
+
+
+@pytest.mark.parametrize('dst', [(20, 32), (7, 7), (9, 5)])
+def test_resize_pos_embed_is_plain_bicubic(dst):
+    """timm's resampler with antialias off: exactly F.interpolate's bicubic (the resizing this
+    module did by hand before), shrinking included."""
+    pos = torch.randn(1, 1 + 14 * 14, 8, dtype=torch.float64)
+    grid = pos[:, 1:].reshape(1, 14, 14, 8).permute(0, 3, 1, 2).float()
+    ref = torch.nn.functional.interpolate(grid, size=dst, mode='bicubic', align_corners=False)
+    ref = ref.flatten(2).transpose(1, 2).double()
+    out = resize_pos_embed(pos, dst, 1, 1)
+    assert out.dtype == pos.dtype and torch.equal(out[:, 1:], ref)
+
+
+def test_resize_pos_embed_non_square_source():
+    pos = torch.randn(1, 3 * 5, 4)
+    assert torch.equal(resize_pos_embed(pos, (3, 5), 0, 0, src_grid=(3, 5)), pos)
+    assert resize_pos_embed(pos, (6, 10), 0, 0, src_grid=(3, 5)).shape == (1, 60, 4)
+    with pytest.raises(ValueError, match='does not hold'):
+        resize_pos_embed(pos, (6, 10), 0, 0, src_grid=(4, 4))
+
+
+def test_dart_dense_checkpoint_of_a_non_square_model_loads_unchanged():
+    """A detection backbone's (50, 84)-like table: same entry count → taken as the model's
+    grid, not rejected as non-square."""
+    model = torch.nn.Module()
+    model.pos_grid, model.with_cls_token = (3, 5), True
+    pos = torch.randn(1, 1 + 15, 4)
+    state = convert_checkpoint({'tokenizer.proj.weight': torch.zeros(4, 3, 2, 2),
+                                'cls_token': torch.zeros(1, 1, 4), 'pos_embed': pos}, model)
+    assert torch.equal(state['pos_embed'], pos)
 
 
 def test_converter_cli(tmp_path):

@@ -5,6 +5,7 @@ from typing import Sequence, Union
 
 import torch
 from mmengine.model.weight_init import trunc_normal_
+from timm.models.vision_transformer import Block
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
@@ -33,8 +34,6 @@ class ViTTrunkMixin(ViTFineTuningMixin):
                      qkv_bias: bool, final_norm: bool) -> None:
         """Class token, (1, [1+]h·w, C) positional table over ``pos_grid``, ``depth`` timm
         blocks (stochastic depth rising linearly to ``drop_path_rate``), final norm."""
-        from timm.models.vision_transformer import Block  # timm imports torchvision: lazy
-
         self.pos_grid = pos_grid
         self.with_cls_token = with_cls_token
         num_extra = 1 if with_cls_token else 0

@@ -139,6 +139,9 @@ class MobileNetV3Scorer(BaseScorer):
 
         state = load_checkpoint_file(path)
         state = state.get('state_dict', state.get('model', state))
+        # a prefix filter, not mmengine's load_checkpoint(revise_keys=...): that renames keys
+        # (the classifier's would stay) and reads files by a plain torch.load (safety = torch's
+        # default), not load_checkpoint_file
         trunk = {k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')}
         own = self.features.state_dict()
         trunk = {k: v for k, v in trunk.items() if k in own}
