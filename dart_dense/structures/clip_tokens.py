@@ -59,9 +59,3 @@ class ClipTokens:
         """
         maps = self.layout.to_dense(self.frame_tokens(tokens), stride)  # (B·T', C, h, w)
         return maps.view(tokens.shape[0], self.num_frames, *maps.shape[1:]).transpose(1, 2)
-
-    def detach(self) -> dict:
-        """Detached geometry for ``side_outputs``: budgets, importance, the padded layout."""
-        return dict(budgets=self.budgets, frame_index=self.frame_index,
-                    importance=None if self.importance is None else self.importance.detach(),
-                    layout=self.layout.detach())

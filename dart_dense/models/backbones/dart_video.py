@@ -140,7 +140,6 @@ class DARTVideoViT(DARTViT):
         """Tokenizer and blocks; the final sequence, the full sequences of ``indices``."""
         x, clip = self.tokenize_clip(inputs, num_tokens)
         x, kept = self.run_blocks(x, indices)
-        self.side_outputs = clip.detach()
         return x, kept, clip
 
     def _format(self, x: Tensor, clip: ClipTokens, stride: int) -> Tensor:
@@ -182,9 +181,9 @@ class DARTVideoViT(DARTViT):
             inputs: (B, C, T, H, W) normalized clips (``format_shape='NCTHW'``).
             num_tokens: clip budget N for this call (default T × the per-frame budget).
 
-        ``side_outputs`` keeps the (detached) budgets (B, T'), importance (B, T', h, w),
-        per-token frame (tubelet) index (B, N) and the padded layout of the B·T' frames
-        (tubelets) of this forward (T' = T / ``tubelet_size``).
+        A :class:`~dart_dense.utils.token_recorder.TokenRecorder` records the budgets
+        (B, T'), importance (B, T', h, w), per-token frame (tubelet) index (B, N) and the
+        padded layout of the B·T' frames (tubelets) of a forward (T' = T / ``tubelet_size``).
         """
         _, kept, clip = self._forward_clip(inputs, self.out_indices, num_tokens)
         outs = tuple(self._format(x, clip, s) for x, s in zip(kept, self.out_strides))

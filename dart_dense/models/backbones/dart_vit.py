@@ -129,7 +129,6 @@ class DARTViT(ViTTrunkMixin, OfficialPresetsMixin, BaseModule):
         self.norm_eval = norm_eval
         if not -1 <= frozen_stages <= self.depth:
             raise ValueError(f'frozen_stages must be in [-1, {self.depth}], got {frozen_stages}')
-        self.side_outputs: dict = {}
         self._freeze_stages()
 
     @property
@@ -195,9 +194,6 @@ class DARTViT(ViTTrunkMixin, OfficialPresetsMixin, BaseModule):
         x, out = self.tokenize(images, valid_hw, num_tokens)
         x, kept = self.run_blocks(x, indices)
         kept = [k[:, self.num_prefix_tokens:] for k in kept]
-        self.side_outputs = dict(
-            layout=out.layout.detach(),
-            scores=None if out.scores is None else out.scores.detach())
         return x, kept, out
 
     def forward_intermediates(
@@ -232,8 +228,8 @@ class DARTViT(ViTTrunkMixin, OfficialPresetsMixin, BaseModule):
         """(B, C, H, W) → tuple of (B, C, ceil(H/s), ceil(W/s)) maps, one per out index
         (``out_type='tokens'``: one :class:`TokenFeatures` per out index instead).
 
-        The layout and importance of this forward are kept (detached) in
-        ``self.side_outputs`` for visualization and analysis.
+        The backbone keeps no state: a :class:`~dart_dense.utils.token_recorder.TokenRecorder`
+        records the layout and importance of a forward for visualization and analysis.
         """
         _, kept, out = self._forward_blocks(images, self.out_indices, valid_hw, num_tokens)
         if self.out_type == 'tokens':
