@@ -60,8 +60,9 @@ class DARTViT(ViTTrunkMixin, OfficialPresetsMixin, BaseModule):
             k > 0 also freezes blocks ``0..k-1``.
         norm_eval: keep BatchNorm layers (e.g. in a conv scorer) in eval mode while training.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` loads an official DART, timm /
-            DeiT or dart_dense checkpoint through :func:`dart_dense.utils.load_pretrained`;
-            the missing and unexpected keys are logged, and a checkpoint that lacks ViT keys
+            DeiT or dart_dense checkpoint through
+            :func:`~dart_dense.utils.ckpt_convert.load_pretrained`; the missing and unexpected
+            keys are logged, and a checkpoint that lacks ViT keys
             (patch projection, positional table, class token, blocks, final norm) is an error
             unless the config says ``strict=False``. Any other mmengine initializer config
             (dict or list) replaces the ViT default (truncated normal, std 0.02, for the block
