@@ -59,8 +59,11 @@ def test_benchmark_runs_the_token_head_model(tiny_segmenter, tiny_configs, tmp_p
 def test_evidence_variant_changes_only_the_head() -> None:
     token = evidence_study.variant_config('dart_N_token').model
     dart = evidence_study.variant_config('dart_N').model
-    assert token.decode_head.type == 'TokenMaskTransformerHead'
+    assert token.decode_head.type == 'TokenSegformerHead'
     assert token.backbone.out_type == 'tokens'
+    assert token.backbone.out_indices == dart.backbone.out_indices
+    for key in ('in_index', 'in_channels', 'channels', 'norm_cfg'):  # dart_N's own decoder
+        assert token.decode_head[key] == dart.decode_head[key], key
     assert token.backbone.tokenizer == dart.backbone.tokenizer
     assert token.decode_head.loss_decode == dart.decode_head.loss_decode
     for key in ('data_preprocessor', 'test_cfg'):
