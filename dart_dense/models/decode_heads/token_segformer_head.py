@@ -38,8 +38,9 @@ class TokenSegformerHead(SegformerHead):
     """
 
     def __init__(self, render_stride: int = 4, **kwargs):
+        check_render_stride(render_stride)  # before building the layers
         super().__init__(**kwargs)
-        self.render_stride = check_render_stride(render_stride)
+        self.render_stride = render_stride
 
     def _transform_inputs(self, inputs: Sequence[TokenFeatures]) -> list[Tensor]:
         """mmseg's input hook: the selected blocks' tokens as (B, C_i, 1, N) maps (the stock
