@@ -7,34 +7,19 @@
 #   5. draw the adaptive token partition over validation images (tools/visualize_tokens.py).
 # Environment: DEMO_CONFIG (e.g. configs/seg/upernet_grid_demo.py for the fixed-grid baseline),
 # DEMO_WORK_DIR, DEMO_ITERS (train for fewer/more iterations). The checkpoint is kept.
-# One intra-op thread unless OMP_NUM_THREADS says otherwise: on a 2-core machine that runs
-# anything else, two OpenMP threads wait on each other and training was measured 15x slower
-# (8 s instead of 0.57 s per iteration, at a load of 3-4); OMP_NUM_THREADS=2 may pay off on an
-# idle machine.
 set -euo pipefail
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-bash tools/setup_env.sh
-PY="${DART_DENSE_VENV:-$ROOT/.venv}/bin/python"
-
-CONFIG="${DEMO_CONFIG:-configs/seg/upernet_dart_demo.py}"
-NAME="$(basename "$CONFIG" .py)"
-WORK_DIR="${DEMO_WORK_DIR:-work_dirs/$NAME}"
+source "$(dirname "${BASH_SOURCE[0]}")/demo_env.sh" configs/seg/upernet_dart_demo.py
 DATA=data/ade20k_demo  # the demo configs' data_root
-ITER_OPTS=()
 if [[ -n "${DEMO_ITERS:-}" ]]; then
-    WARMUP=$(( (DEMO_ITERS + 9) / 10 ))  # the demo's warm-up is a tenth of the schedule
-    ITER_OPTS=(--cfg-options train_cfg.max_iters="$DEMO_ITERS" train_cfg.val_interval="$DEMO_ITERS"
-               default_hooks.checkpoint.interval="$DEMO_ITERS" param_scheduler.0.end="$WARMUP"
-               param_scheduler.1.begin="$WARMUP" param_scheduler.1.end="$DEMO_ITERS")
+    demo_schedule_options $(( (DEMO_ITERS + 9) / 10 ))  # warm-up: a tenth of the schedule
 fi
+demo_cfg_options
 START=$(date +%s)
 
 # idempotent: returns at once when the data of these arguments is already there
 "$PY" tools/dataset_converters/generate_demo_data.py ade20k --out "$DATA"
 
-"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "${ITER_OPTS[@]}"
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "${CFG_OPTS[@]}"
 CHECKPOINT="$(cat "$WORK_DIR/last_checkpoint")"
 TRAINED=$(date +%s)
 

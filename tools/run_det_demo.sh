@@ -10,34 +10,17 @@
 # docs/det.md has the measured figures and the DART vs grid / padding-aware vs plain study.
 # Environment: DEMO_CONFIG (e.g. configs/det/fcos_deit-mini_fpn_demo.py for the fixed-grid twin),
 # DEMO_WORK_DIR, DEMO_ITERS (train for fewer/more iterations), DEMO_SEED (training seed).
-# One intra-op thread unless OMP_NUM_THREADS says otherwise (see tools/run_demo.sh: two OpenMP
-# threads on a busy 2-core machine were measured an order of magnitude slower).
 set -euo pipefail
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-bash tools/setup_env.sh
-PY="${DART_DENSE_VENV:-$ROOT/.venv}/bin/python"
-
-CONFIG="${DEMO_CONFIG:-configs/det/fcos_dart-mini_fpn_demo.py}"
-NAME="$(basename "$CONFIG" .py)"
-WORK_DIR="${DEMO_WORK_DIR:-work_dirs/$NAME}"
+source "$(dirname "${BASH_SOURCE[0]}")/demo_env.sh" configs/det/fcos_dart-mini_fpn_demo.py
 DATA=data/coco_det_demo  # the demo configs' data_root
-OPTS=()
 if [[ -n "${DEMO_ITERS:-}" ]]; then
-    WARMUP=$(( DEMO_ITERS / 8 ))  # the demo's warm-up is an eighth of the schedule
-    OPTS+=(train_cfg.max_iters="$DEMO_ITERS" train_cfg.val_interval="$DEMO_ITERS"
-           default_hooks.checkpoint.interval="$DEMO_ITERS" param_scheduler.0.end="$WARMUP"
-           param_scheduler.1.begin="$WARMUP" param_scheduler.1.end="$DEMO_ITERS"
-           param_scheduler.1.T_max="$(( DEMO_ITERS - WARMUP ))")
+    WARMUP=$(( (DEMO_ITERS + 7) / 8 ))  # the demo's warm-up is an eighth of the schedule
+    demo_schedule_options "$WARMUP" "$(( DEMO_ITERS - WARMUP ))"
 fi
 if [[ -n "${DEMO_SEED:-}" ]]; then
     OPTS+=(randomness.seed="$DEMO_SEED")
 fi
-CFG_OPTS=()
-if (( ${#OPTS[@]} )); then
-    CFG_OPTS=(--cfg-options "${OPTS[@]}")
-fi
+demo_cfg_options
 START=$(date +%s)
 
 # idempotent: returns at once when the data of these arguments is already there
