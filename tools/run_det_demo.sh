@@ -33,7 +33,7 @@ TRAINED=$(date +%s)
 
 TEST_LOG="$WORK_DIR/test.log"
 "$PY" tools/test.py "$CONFIG" "$CHECKPOINT" --work-dir "$WORK_DIR/test" \
-    --show-dir "$ROOT/$WORK_DIR/pictures" 2>&1 | tee "$TEST_LOG"
+    --show-dir "$(realpath -m "$WORK_DIR")/pictures" 2>&1 | tee "$TEST_LOG"
 metric() { grep -o "coco/$1: [0-9.-]*" "$TEST_LOG" | tail -1 | cut -d' ' -f2; }
 END=$(date +%s)
 
