@@ -14,7 +14,7 @@ from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.runner import Runner
 from mmseg.apis import inference_model, init_model
 from seg_helpers import REPO_ROOT, load_config, tiny_config
-from test_train_step import build  # the model and optimizer, as the runner builds them
+from test_train_step import build, train_one_step  # as the runner builds and trains them
 
 from dart_dense.structures import TokenFeatures
 from dart_dense.models.decode_heads import TokenMaskTransformerHead, TokenSegformerHead
@@ -190,13 +190,9 @@ def test_demo_config_trains_one_step_and_predicts(seg_demo_root: Path) -> None:
     assert isinstance(model.decode_head, TokenMaskTransformerHead)
     assert not model.with_neck
     assert isinstance(model.auxiliary_head, TokenMaskTransformerHead)  # deep supervision
-    before = {k: v.detach().clone() for k, v in model.named_parameters()}
-    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
-    model.train()
-    log_vars = model.train_step(batch, optim_wrapper)
+    log_vars, changed = train_one_step(model, optim_wrapper, cfg)
     assert math.isfinite(log_vars['loss'].item())
     assert {'decode.loss_ce', 'aux.loss_ce'} <= set(log_vars)
-    changed = {k for k, v in model.named_parameters() if not torch.equal(v, before[k])}
     assert any(k.startswith('backbone.blocks.') for k in changed)
     for name in ('cls_emb', 'layers.0', 'dec_proj', 'patch_proj', 'classes_proj'):
         assert any(k.startswith(f'decode_head.{name}') for k in changed), name
@@ -331,12 +327,8 @@ def test_segformer_demo_trains_one_step_and_predicts(seg_demo_root: Path,
     model, optim_wrapper = build(cfg)
     assert isinstance(model.decode_head, TokenSegformerHead)
     assert not model.with_neck and not model.with_auxiliary_head
-    before = {k: v.detach().clone() for k, v in model.named_parameters()}
-    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
-    model.train()
-    log_vars = model.train_step(batch, optim_wrapper)
+    log_vars, changed = train_one_step(model, optim_wrapper, cfg)
     assert math.isfinite(log_vars['loss'].item())
-    changed = {k for k, v in model.named_parameters() if not torch.equal(v, before[k])}
     assert any(k.startswith('backbone.blocks.') for k in changed)
     for name in ('convs.0', 'convs.2', 'fusion_conv', 'conv_seg'):
         assert any(k.startswith(f'decode_head.{name}') for k in changed), name

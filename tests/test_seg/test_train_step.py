@@ -26,18 +26,26 @@ def build(cfg: Config) -> tuple[torch.nn.Module, object]:
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 
+def train_one_step(model: torch.nn.Module, optim_wrapper: object,
+                   cfg: Config) -> tuple[dict, list[str]]:
+    """One training step on the first (seeded) training batch; returns the log variables and
+    the names of the parameters it changed."""
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
+    model.train()
+    log_vars = model.train_step(batch, optim_wrapper)
+    changed = [k for k, v in model.named_parameters() if not torch.equal(v, before[k])]
+    return log_vars, changed
+
+
 @pytest.mark.parametrize('grid', [False, True], ids=['dart', 'grid'])
 def test_train_step_and_test_step(tiny_demo_config: Callable[..., Config], grid: bool) -> None:
     cfg = tiny_demo_config(grid=grid)
     model, optim_wrapper = build(cfg)
     assert isinstance(model.backbone.tokenizer, GridTokenizer if grid else DARTTokenizer)
-    before = {k: v.detach().clone() for k, v in model.named_parameters()}
-    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
-    model.train()
-    log_vars = model.train_step(batch, optim_wrapper)
+    log_vars, changed = train_one_step(model, optim_wrapper, cfg)
     assert math.isfinite(log_vars['loss'].item())
     assert {'decode.loss_ce', 'aux.loss_ce'} <= set(log_vars)
-    changed = [k for k, v in model.named_parameters() if not torch.equal(v, before[k])]
     assert any(k.startswith('backbone.blocks.') for k in changed)
     assert any(k.startswith('decode_head.') for k in changed)
 
